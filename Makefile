@@ -1,0 +1,39 @@
+# Makefile for auth_keys (PGXS)
+
+EXTENSION = auth_keys
+MODULE_big = auth_keys
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(wildcard sql/auth_keys--*.sql)
+
+# pg_regress suites, in sql/ with expected output in expected/; each file
+# creates what it needs and drops it again, so the order is only cosmetic.
+REGRESS = nodekey
+
+# Isolation specs live in test/specs with their output in test/expected.
+ISOLATION_TESTS =
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard src/*.h)
+
+pgxs_dir := $(dir $(PGXS))
+ISOLATION_REGRESS = $(pgxs_dir)../../src/test/isolation/pg_isolation_regress
+
+# Runs the isolation specs against a running server (as installcheck does).
+installcheck-isolation:
+	$(ISOLATION_REGRESS) --inputdir=test --outputdir=test/output_iso \
+		--load-extension=auth_keys --dbname=auth_keys_isolation \
+		$(ISOLATION_TESTS)
+
+.PHONY: installcheck-isolation
+
+print-isolation-tests:
+	@echo $(ISOLATION_TESTS)
+
+.PHONY: print-isolation-tests

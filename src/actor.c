@@ -1,0 +1,430 @@
+/*-------------------------------------------------------------------------
+ *
+ * actor.c
+ *	  The actor: the tailnet member on whose behalf the current transaction
+ *	  acts.
+ *
+ * There are two ways to have an actor.  An operator calls act_as(tailnet,
+ * login), which holds the member in this backend's memory until the end of
+ * the transaction; or a member is mapped to a database role with
+ * set_member(db_role => ...), and that role acts as the member whenever no
+ * act_as is in force.  The role is the one in effect outside any function
+ * (session user or SET ROLE), so a SECURITY DEFINER function in between
+ * does not change who is acting.
+ *
+ * Nothing here lives in a GUC: SET cannot forge an actor, and a transaction
+ * callback wipes it at commit and abort, so a transaction-pooled connection
+ * never hands it to the next client.  Rolling back to a savepoint taken
+ * before act_as also undoes the act_as.
+ *
+ * The member's role is looked up once and cached for the transaction; the
+ * functions that change members drop the cache.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/actor.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "actor.h"
+#include "query.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_act_as);
+PG_FUNCTION_INFO_V1(auth_keys_actor_tailnet_id);
+PG_FUNCTION_INFO_V1(auth_keys_actor_login);
+PG_FUNCTION_INFO_V1(auth_keys_actor_sees_all_keys);
+
+static const char *const role_names[] = {
+	[ROLE_OWNER] = "owner",
+	[ROLE_ADMIN] = "admin",
+	[ROLE_IT_ADMIN] = "it_admin",
+	[ROLE_NETWORK_ADMIN] = "network_admin",
+	[ROLE_BILLING_ADMIN] = "billing_admin",
+	[ROLE_AUDITOR] = "auditor",
+	[ROLE_MEMBER] = "member",
+};
+
+/* The member named by act_as, if any, and the subtransaction that named it. */
+static bool explicit_set = false;
+static int64 explicit_tailnet_id;
+static char *explicit_login;
+static SubTransactionId explicit_subid;
+
+/* The actor as last resolved in this transaction, and for which role. */
+static bool resolved_valid = false;
+static bool resolved_found;
+static Oid	resolved_for_user;
+static Actor resolved;
+
+/* Holds explicit_login and the strings of "resolved". */
+static MemoryContext ActorContext = NULL;
+
+/*
+ * ActorReset: forget everything, at the end of a transaction.
+ */
+static void
+ActorReset(void)
+{
+	explicit_set = false;
+	explicit_login = NULL;
+	resolved_valid = false;
+	if (ActorContext != NULL)
+		MemoryContextReset(ActorContext);
+}
+
+static void
+actor_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			ActorReset();
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * A savepoint rollback undoes an act_as made inside it, and may undo member
+ * changes, so it drops the cached resolution too.  A released savepoint
+ * hands its act_as to the parent.
+ */
+static void
+actor_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	switch (event)
+	{
+		case SUBXACT_EVENT_ABORT_SUB:
+			if (explicit_set && explicit_subid == mySubid)
+				explicit_set = false;
+			resolved_valid = false;
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			if (explicit_set && explicit_subid == mySubid)
+				explicit_subid = parentSubid;
+			break;
+		default:
+			break;
+	}
+}
+
+/* ActorRegisterCallbacks: called once, at module load. */
+void
+ActorRegisterCallbacks(void)
+{
+	ActorContext = AllocSetContextCreate(TopMemoryContext,
+										 "auth_keys actor",
+										 ALLOCSET_SMALL_SIZES);
+	RegisterXactCallback(actor_xact_callback, NULL);
+	RegisterSubXactCallback(actor_subxact_callback, NULL);
+}
+
+/*
+ * ActorForget: drop the cached resolution, after a change to members.
+ */
+void
+ActorForget(void)
+{
+	resolved_valid = false;
+}
+
+/* Store one result row (tailnet_id, name, login, role) as the actor. */
+static void
+remember_actor_row(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(ActorContext);
+
+	resolved.tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	resolved.tailnet = QueryGetText(0, 2);
+	resolved.login = QueryGetText(0, 3);
+	MemoryContextSwitchTo(old);
+	resolved.role = RoleFromName(QueryGetText(0, 4));
+	resolved_found = true;
+}
+
+/*
+ * Resolve the actor from the act_as member or the role mapping.  Runs its
+ * own SPI connection, so callers may or may not be connected already.
+ */
+static void
+resolve_actor(Oid user)
+{
+	static SqlStatement by_member = {
+		"SELECT m.tailnet_id, t.name, m.login, m.role"
+		"  FROM auth_keys.members m"
+		"  JOIN auth_keys.tailnets t"
+		"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
+		" WHERE m.tailnet_id OPERATOR(pg_catalog.=) $1"
+		"   AND m.login OPERATOR(pg_catalog.=) $2",
+		2, {INT8OID, TEXTOID}
+	};
+	static SqlStatement by_db_role = {
+		"SELECT m.tailnet_id, t.name, m.login, m.role"
+		"  FROM auth_keys.members m"
+		"  JOIN auth_keys.tailnets t"
+		"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
+		" WHERE m.db_role OPERATOR(pg_catalog.=) $1",
+		1, {NAMEOID}
+	};
+	Datum		values[2];
+
+	/* strings of earlier resolutions stay in ActorContext until xact end */
+	resolved_valid = false;
+	resolved_found = false;
+
+	SPI_connect();
+	if (explicit_set)
+	{
+		values[0] = Int64GetDatum(explicit_tailnet_id);
+		values[1] = CStringGetTextDatum(explicit_login);
+		if (QueryRun(&by_member, values, NULL, true) == 1)
+			remember_actor_row();
+	}
+	else
+	{
+		char	   *rolname = GetUserNameFromId(user, true);
+
+		if (rolname != NULL)
+		{
+			values[0] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
+			if (QueryRun(&by_db_role, values, NULL, true) == 1)
+				remember_actor_row();
+		}
+	}
+	SPI_finish();
+
+	resolved_for_user = user;
+	resolved_valid = true;
+}
+
+/*
+ * ActorCurrent
+ *		The actor of the current transaction, or NULL when there is none.
+ */
+const Actor *
+ActorCurrent(void)
+{
+	Oid			user = GetOuterUserId();
+
+	if (!resolved_valid || (!explicit_set && resolved_for_user != user))
+		resolve_actor(user);
+	return resolved_found ? &resolved : NULL;
+}
+
+/*
+ * ActorRequire
+ *		The actor, or an error saying how to get one.
+ */
+const Actor *
+ActorRequire(void)
+{
+	const Actor *actor = ActorCurrent();
+
+	if (actor == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no tailnet member is acting in this transaction"),
+				 errdetail("Role \"%s\" is not mapped to a member, and auth_keys.act_as() was not called in this transaction.",
+						   GetUserNameFromId(GetOuterUserId(), false)),
+				 errhint("Call auth_keys.act_as(tailnet, login) inside the same transaction, or map this role with auth_keys.set_member(..., db_role => ...).")));
+	return actor;
+}
+
+/*
+ * ActorDescribe
+ *		Who to name in the audit trail: the acting member's login, or else
+ *		"role:" and the database role (an operator or a node-facing backend).
+ */
+char *
+ActorDescribe(void)
+{
+	const Actor *actor = ActorCurrent();
+
+	if (actor != NULL)
+		return pstrdup(actor->login);
+	return psprintf("role:%s", GetUserNameFromId(GetOuterUserId(), false));
+}
+
+/*
+ * CallerIsOperator
+ *		Whether the calling role holds the operator tier, which is to say may
+ *		execute auth_keys.create_tailnet.  Functions open to both operators
+ *		and members (configure_tailnet) use it to tell them apart.
+ */
+bool
+CallerIsOperator(void)
+{
+	Oid			argtypes[3] = {TEXTOID, BOOLOID, INTERVALOID};
+	List	   *name = list_make2(makeString("auth_keys"),
+								  makeString("create_tailnet"));
+	Oid			fn = LookupFuncName(name, 3, argtypes, false);
+
+	return pg_proc_aclcheck(fn, GetOuterUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+}
+
+/*
+ * RoleFromName
+ *		The role of a name, or an error listing the valid ones.
+ */
+MemberRole
+RoleFromName(const char *name)
+{
+	for (int i = 0; i < lengthof(role_names); i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return (MemberRole) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid member role \"%s\"", name),
+			 errhint("Valid roles are owner, admin, it_admin, network_admin, billing_admin, auditor and member.")));
+	pg_unreachable();
+}
+
+const char *
+RoleName(MemberRole role)
+{
+	return role_names[role];
+}
+
+/* Owners, admins, IT admins and network admins generate and revoke keys. */
+bool
+RoleMayManageKeys(MemberRole role)
+{
+	return role == ROLE_OWNER || role == ROLE_ADMIN ||
+		role == ROLE_IT_ADMIN || role == ROLE_NETWORK_ADMIN;
+}
+
+/* Owners, admins and auditors see every key of their tailnet. */
+bool
+RoleSeesAllKeys(MemberRole role)
+{
+	return role == ROLE_OWNER || role == ROLE_ADMIN || role == ROLE_AUDITOR;
+}
+
+/* Owners and admins change tailnet settings and are autogroup:admin. */
+bool
+RoleIsTailnetAdmin(MemberRole role)
+{
+	return role == ROLE_OWNER || role == ROLE_ADMIN;
+}
+
+/*
+ * RequireKeyManager
+ *		Error unless the actor's role may generate and revoke keys.
+ */
+void
+RequireKeyManager(const Actor *actor, const char *action)
+{
+	if (!RoleMayManageKeys(actor->role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s authentication keys", action),
+				 errdetail("Member \"%s\" has role %s in tailnet \"%s\".",
+						   actor->login, RoleName(actor->role), actor->tailnet),
+				 errhint("Only owners, admins, IT admins and network admins may generate or revoke keys.")));
+}
+
+/*
+ * auth_keys.act_as(tailnet text, login text) RETURNS void
+ *		Act as a member until the end of the current transaction.
+ */
+Datum
+auth_keys_act_as(PG_FUNCTION_ARGS)
+{
+	static SqlStatement lookup = {
+		"SELECT t.tailnet_id, m.login IS NOT NULL"
+		"  FROM auth_keys.tailnets t"
+		"  LEFT JOIN auth_keys.members m"
+		"    ON m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id"
+		"   AND m.login OPERATOR(pg_catalog.=) $2"
+		" WHERE t.name OPERATOR(pg_catalog.=) $1",
+		2, {TEXTOID, TEXTOID}
+	};
+	Datum		values[2];
+	int64		tailnet_id;
+	bool		is_member;
+	char	   *tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	SPI_connect();
+	if (QueryRun(&lookup, values, NULL, true) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tailnet \"%s\" does not exist", tailnet)));
+	tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	is_member = DatumGetBool(QueryGetNotNull(0, 2));
+	SPI_finish();
+
+	if (!is_member)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
+
+	ActorReset();
+	explicit_set = true;
+	explicit_tailnet_id = tailnet_id;
+	explicit_login = MemoryContextStrdup(ActorContext, login);
+	explicit_subid = GetCurrentSubTransactionId();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.actor_tailnet_id() RETURNS bigint
+ *		The actor's tailnet, or NULL.  Row-level security policies use it.
+ */
+Datum
+auth_keys_actor_tailnet_id(PG_FUNCTION_ARGS)
+{
+	const Actor *actor = ActorCurrent();
+
+	if (actor == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(actor->tailnet_id);
+}
+
+/*
+ * auth_keys.actor_login() RETURNS text
+ *		The actor's login, or NULL.
+ */
+Datum
+auth_keys_actor_login(PG_FUNCTION_ARGS)
+{
+	const Actor *actor = ActorCurrent();
+
+	if (actor == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(actor->login));
+}
+
+/*
+ * auth_keys.actor_sees_all_keys() RETURNS boolean
+ *		Whether the actor sees every key of the tailnet, or only its own.
+ */
+Datum
+auth_keys_actor_sees_all_keys(PG_FUNCTION_ARGS)
+{
+	const Actor *actor = ActorCurrent();
+
+	PG_RETURN_BOOL(actor != NULL && RoleSeesAllKeys(actor->role));
+}

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * actor.h
+ *	  Who is calling: the member of a tailnet on whose behalf the current
+ *	  transaction acts, and what that member's role allows.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/actor.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ACTOR_H
+#define ACTOR_H
+
+/* Member roles, as the seed document names them. */
+typedef enum MemberRole
+{
+	ROLE_OWNER,
+	ROLE_ADMIN,
+	ROLE_IT_ADMIN,
+	ROLE_NETWORK_ADMIN,
+	ROLE_BILLING_ADMIN,
+	ROLE_AUDITOR,
+	ROLE_MEMBER
+} MemberRole;
+
+typedef struct Actor
+{
+	int64		tailnet_id;
+	char	   *tailnet;		/* tailnet name */
+	char	   *login;
+	MemberRole	role;
+} Actor;
+
+extern void ActorRegisterCallbacks(void);
+extern const Actor *ActorCurrent(void);
+extern const Actor *ActorRequire(void);
+extern void ActorForget(void);
+extern char *ActorDescribe(void);
+extern bool CallerIsOperator(void);
+
+extern MemberRole RoleFromName(const char *name);
+extern const char *RoleName(MemberRole role);
+extern bool RoleMayManageKeys(MemberRole role);
+extern bool RoleSeesAllKeys(MemberRole role);
+extern bool RoleIsTailnetAdmin(MemberRole role);
+
+extern void RequireKeyManager(const Actor *actor, const char *action);
+
+#endif							/* ACTOR_H */

@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * event.c
+ *	  The audit trail: one row in auth_keys.events per change.
+ *
+ * An event names the actor (see ActorDescribe), the action, the key id
+ * and node it concerns, and a JSON detail.  Key ids are selectors shown in
+ * every key list, not secrets; no key or secret ever reaches this table.
+ * Callers must be connected to SPI.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/event.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+
+#include "actor.h"
+#include "event.h"
+#include "query.h"
+
+/*
+ * EventRecord
+ *		Append an event.  key_id may be NULL, node_id EVENT_NO_NODE and
+ *		detail_json NULL (an empty object) when they do not apply.
+ */
+void
+EventRecord(int64 tailnet_id, const char *action, const char *key_id,
+			int64 node_id, const char *detail_json)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.events"
+		"  (tailnet_id, actor, action, key_id, node_id, detail)"
+		" VALUES ($1, $2, $3, $4, $5, pg_catalog.jsonb_in($6::pg_catalog.cstring))",
+		6, {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID}
+	};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(tailnet_id);
+	values[1] = CStringGetTextDatum(ActorDescribe());
+	values[2] = CStringGetTextDatum(action);
+	if (key_id != NULL)
+		values[3] = CStringGetTextDatum(key_id);
+	else
+		nulls[3] = 'n';
+	values[4] = Int64GetDatum(node_id);
+	if (node_id == EVENT_NO_NODE)
+		nulls[4] = 'n';
+	values[5] = CStringGetTextDatum(detail_json ? detail_json : "{}");
+
+	QueryRun(&insert, values, nulls, false);
+}
+
+/* Start a field of a JSON object being built in "json". */
+static void
+json_field(StringInfo json, const char *field)
+{
+	appendStringInfoChar(json, json->len == 0 ? '{' : ',');
+	escape_json(json, field);
+	appendStringInfoChar(json, ':');
+}
+
+/*
+ * JsonAddText, JsonAddBool, JsonAddRaw
+ *		Build a JSON object field by field; close it with '}'.  JsonAddRaw
+ *		takes a value that is JSON already (a number, an array).
+ */
+void
+JsonAddText(StringInfo json, const char *field, const char *value)
+{
+	json_field(json, field);
+	if (value == NULL)
+		appendStringInfoString(json, "null");
+	else
+		escape_json(json, value);
+}
+
+void
+JsonAddBool(StringInfo json, const char *field, bool value)
+{
+	json_field(json, field);
+	appendStringInfoString(json, value ? "true" : "false");
+}
+
+void
+JsonAddRaw(StringInfo json, const char *field, const char *value)
+{
+	json_field(json, field);
+	appendStringInfoString(json, value);
+}
+
+/* JsonFinish: close the object and return its text. */
+const char *
+JsonFinish(StringInfo json)
+{
+	if (json->len == 0)
+		appendStringInfoChar(json, '{');
+	appendStringInfoChar(json, '}');
+	return json->data;
+}

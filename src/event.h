@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * event.h
+ *	  The audit trail.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/event.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef EVENT_H
+#define EVENT_H
+
+#include "lib/stringinfo.h"
+
+/* no node */
+#define EVENT_NO_NODE	0
+
+extern void EventRecord(int64 tailnet_id, const char *action,
+						const char *key_id, int64 node_id,
+						const char *detail_json);
+extern void JsonAddText(StringInfo json, const char *field, const char *value);
+extern void JsonAddBool(StringInfo json, const char *field, bool value);
+extern void JsonAddRaw(StringInfo json, const char *field, const char *value);
+extern const char *JsonFinish(StringInfo json);
+
+#endif							/* EVENT_H */

@@ -1,0 +1,239 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_create.c
+ *	  auth_keys.create_key: generate a pre-authentication key.
+ *
+ * The caller gets the full key once, in the result of this function; the
+ * table keeps only the key id and the SHA-256 of the secret.  The rules are
+ * the seed's: only owners, admins, IT admins and network admins generate
+ * keys; a key expires after 1 to 90 days (90 when not given); its tags must
+ * be defined and the actor must own them; its description has at most 50
+ * characters; a use limit only makes sense on a reusable key.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/key_create.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "actor.h"
+#include "auth_keys.h"
+#include "event.h"
+#include "key_format.h"
+#include "key_secret.h"
+#include "query.h"
+#include "tag.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_create_key);
+
+#define KEY_EXPIRY_MIN_DAYS 1
+#define KEY_EXPIRY_MAX_DAYS 90
+#define KEY_DESCRIPTION_MAX 50
+
+/* a random 12-character key id repeats with odds of 1 in 62^12 */
+#define KEY_ID_ATTEMPTS 3
+
+/* The arguments of create_key, checked. */
+typedef struct KeyRequest
+{
+	bool		reusable;
+	bool		ephemeral;
+	bool		preauthorized;
+	ArrayType  *tags;
+	int			ntags;
+	int64		expiry_usecs;
+	text	   *description;
+	bool		has_max_uses;
+	int32		max_uses;
+} KeyRequest;
+
+static bool
+bool_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be null", name)));
+	return PG_GETARG_BOOL(argno);
+}
+
+/*
+ * Read and check the arguments.  NULL tags mean none and a NULL expiry the
+ * default of 90 days, as if they had been left out.
+ */
+static void
+read_request(FunctionCallInfo fcinfo, KeyRequest *req)
+{
+	req->reusable = bool_arg(fcinfo, 0, "reusable");
+	req->ephemeral = bool_arg(fcinfo, 1, "ephemeral");
+	req->preauthorized = bool_arg(fcinfo, 2, "preauthorized");
+
+	if (PG_ARGISNULL(3))
+	{
+		req->tags = construct_empty_array(TEXTOID);
+		req->ntags = 0;
+	}
+	else
+		req->tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(3), &req->ntags);
+
+	req->expiry_usecs = PG_ARGISNULL(4) ? KEY_EXPIRY_MAX_DAYS * USECS_PER_DAY :
+		IntervalAbsoluteUsecs(PG_GETARG_INTERVAL_P(4));
+	if (req->expiry_usecs < KEY_EXPIRY_MIN_DAYS * USECS_PER_DAY ||
+		req->expiry_usecs > KEY_EXPIRY_MAX_DAYS * USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("authentication key expiry must be between %d and %d days",
+						KEY_EXPIRY_MIN_DAYS, KEY_EXPIRY_MAX_DAYS),
+				 errhint("Leave expiry out for the longest, 90 days.")));
+
+	req->description = PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_PP(5);
+	if (req->description != NULL &&
+		pg_mbstrlen_with_len(VARDATA_ANY(req->description),
+							 VARSIZE_ANY_EXHDR(req->description)) > KEY_DESCRIPTION_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("authentication key description must have at most %d characters",
+						KEY_DESCRIPTION_MAX)));
+
+	req->has_max_uses = !PG_ARGISNULL(6);
+	req->max_uses = req->has_max_uses ? PG_GETARG_INT32(6) : 0;
+	if (req->has_max_uses && !req->reusable)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_uses applies only to reusable keys"),
+				 errhint("A one-off key is used once; pass reusable => true for a limit above one.")));
+	if (req->has_max_uses && req->max_uses < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_uses must be at least 1")));
+}
+
+/*
+ * Insert the key row under a fresh random key id; returns false in the
+ * unlikely case that the id is taken.
+ */
+static bool
+insert_key(const Actor *actor, const KeyRequest *req, const char *key_id,
+		   const uint8 *hash, TimestampTz expires_at)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.keys"
+		"  (key_id, tailnet_id, created_by, description, reusable, ephemeral,"
+		"   preauthorized, tags, max_uses, created_at, expires_at, secret_hash)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), $10, $11)"
+		" ON CONFLICT (key_id) DO NOTHING",
+		11, {TEXTOID, INT8OID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID,
+		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, BYTEAOID}
+	};
+	Datum		values[11];
+	char		nulls[11];
+	bytea	   *hash_datum = palloc(VARHDRSZ + KEY_HASH_LEN);
+
+	memset(nulls, ' ', sizeof(nulls));
+	SET_VARSIZE(hash_datum, VARHDRSZ + KEY_HASH_LEN);
+	memcpy(VARDATA(hash_datum), hash, KEY_HASH_LEN);
+
+	values[0] = CStringGetTextDatum(key_id);
+	values[1] = Int64GetDatum(actor->tailnet_id);
+	values[2] = CStringGetTextDatum(actor->login);
+	values[3] = PointerGetDatum(req->description);
+	nulls[3] = req->description ? ' ' : 'n';
+	values[4] = BoolGetDatum(req->reusable);
+	values[5] = BoolGetDatum(req->ephemeral);
+	values[6] = BoolGetDatum(req->preauthorized);
+	values[7] = PointerGetDatum(req->tags);
+	values[8] = Int32GetDatum(req->max_uses);
+	nulls[8] = req->has_max_uses ? ' ' : 'n';
+	values[9] = TimestampTzGetDatum(expires_at);
+	values[10] = PointerGetDatum(hash_datum);
+	return QueryRun(&insert, values, nulls, false) == 1;
+}
+
+/* The audit detail of a new key: its settings, never its secret. */
+static const char *
+creation_detail(const KeyRequest *req, TimestampTz expires_at)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	JsonAddBool(&detail, "reusable", req->reusable);
+	JsonAddBool(&detail, "ephemeral", req->ephemeral);
+	JsonAddBool(&detail, "preauthorized", req->preauthorized);
+	JsonAddRaw(&detail, "tags",
+			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
+													   PointerGetDatum(req->tags))));
+	JsonAddText(&detail, "expires_at", timestamptz_to_str(expires_at));
+	if (req->has_max_uses)
+		JsonAddRaw(&detail, "max_uses", psprintf("%d", req->max_uses));
+	return JsonFinish(&detail);
+}
+
+/*
+ * auth_keys.create_key(reusable, ephemeral, preauthorized, tags, expiry,
+ *		description, max_uses) RETURNS TABLE (key_id text, key text,
+ *		expires_at timestamptz)
+ *		Generate a key for the actor's tailnet.  Actor tier.
+ */
+Datum
+auth_keys_create_key(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const Actor *actor;
+	KeyRequest	req;
+	char		key_id[AUTH_KEY_ID_LEN + 1];
+	char		secret[AUTH_KEY_SECRET_LEN + 1];
+	char		key[AUTH_KEY_MAX_LEN + 1];
+	uint8		hash[KEY_HASH_LEN];
+	TimestampTz expires_at;
+	bool		inserted = false;
+	Datum		result[3];
+	bool		result_nulls[3] = {false, false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	actor = ActorRequire();
+	RequireKeyManager(actor, "generate");
+	read_request(fcinfo, &req);
+	expires_at = GetCurrentTransactionStartTimestamp() + req.expiry_usecs;
+
+	SPI_connect();
+	if (req.ntags > 0)
+		TagsRequireApplicable(actor, req.tags);
+
+	KeyRandomBase62(secret, AUTH_KEY_SECRET_LEN);
+	secret[AUTH_KEY_SECRET_LEN] = '\0';
+	KeyHashSecret(secret, AUTH_KEY_SECRET_LEN, hash);
+	for (int attempt = 0; attempt < KEY_ID_ATTEMPTS && !inserted; attempt++)
+	{
+		KeyRandomBase62(key_id, AUTH_KEY_ID_LEN);
+		key_id[AUTH_KEY_ID_LEN] = '\0';
+		inserted = insert_key(actor, &req, key_id, hash, expires_at);
+	}
+	if (!inserted)
+		elog(ERROR, "could not find a free authentication key id");
+
+	EventRecord(actor->tailnet_id, "key.created", key_id, EVENT_NO_NODE,
+				creation_detail(&req, expires_at));
+
+	AuthKeyFormat(auth_keys_key_prefix, key_id, secret, key);
+	explicit_bzero(secret, sizeof(secret));
+	result[0] = CStringGetTextDatum(key_id);
+	result[1] = CStringGetTextDatum(key);
+	result[2] = TimestampTzGetDatum(expires_at);
+	explicit_bzero(key, sizeof(key));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
+	SPI_finish();
+
+	return (Datum) 0;
+}

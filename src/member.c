@@ -1,0 +1,205 @@
+/*-------------------------------------------------------------------------
+ *
+ * member.c
+ *	  Operator functions for the people of a tailnet: set_member and
+ *	  remove_member.
+ *
+ * A member has a login, one role, and optionally a database role that acts
+ * as the member whenever no act_as is in force (see actor.c).  A database
+ * role maps to at most one member, so that who is acting is never in
+ * doubt.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/member.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#include "actor.h"
+#include "event.h"
+#include "query.h"
+#include "tailnet.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_set_member);
+PG_FUNCTION_INFO_V1(auth_keys_remove_member);
+
+#define LOGIN_MAX 255
+
+/* Error unless a login is 1 to 255 bytes without spaces or control characters. */
+static void
+require_login(const char *login)
+{
+	size_t		len = strlen(login);
+
+	if (len == 0 || len > LOGIN_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a login must have 1 to %d bytes", LOGIN_MAX)));
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) login[i] <= ' ' || login[i] == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a login must not contain spaces or control characters")));
+	if (strncmp(login, "tag:", 4) == 0 || strncmp(login, "autogroup:", 10) == 0 ||
+		strncmp(login, "role:", 5) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a login must not start with \"tag:\", \"autogroup:\" or \"role:\""),
+				 errdetail("Those prefixes name tags, groups and database roles.")));
+}
+
+/*
+ * auth_keys.set_member(tailnet text, login text, role text,
+ *		db_role name DEFAULT NULL) RETURNS void
+ *		Add a member to a tailnet or change an existing member's role and
+ *		database role.  Operator tier.
+ */
+Datum
+auth_keys_set_member(PG_FUNCTION_ARGS)
+{
+	static SqlStatement mapped_elsewhere = {
+		"SELECT t.name, m.login FROM auth_keys.members m"
+		"  JOIN auth_keys.tailnets t"
+		"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
+		" WHERE m.db_role OPERATOR(pg_catalog.=) $3"
+		"   AND (m.tailnet_id OPERATOR(pg_catalog.<>) $1"
+		"        OR m.login OPERATOR(pg_catalog.<>) $2)",
+		3, {INT8OID, TEXTOID, NAMEOID}
+	};
+	static SqlStatement upsert = {
+		"INSERT INTO auth_keys.members (tailnet_id, login, role, db_role)"
+		" VALUES ($1, $2, $3, $4)"
+		" ON CONFLICT (tailnet_id, login)"
+		" DO UPDATE SET role = excluded.role, db_role = excluded.db_role",
+		4, {INT8OID, TEXTOID, TEXTOID, NAMEOID}
+	};
+	char	   *tailnet;
+	char	   *login;
+	char	   *role;
+	int64		tailnet_id;
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	StringInfoData detail;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tailnet, login and role must not be null")));
+	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	role = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	require_login(login);
+	(void) RoleFromName(role);
+	if (!PG_ARGISNULL(3) &&
+		!OidIsValid(get_role_oid(NameStr(*PG_GETARG_NAME(3)), true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("database role \"%s\" does not exist",
+						NameStr(*PG_GETARG_NAME(3)))));
+
+	SPI_connect();
+	tailnet_id = TailnetIdByName(tailnet);
+	values[0] = Int64GetDatum(tailnet_id);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	if (PG_ARGISNULL(3))
+		nulls[3] = 'n';
+	else
+	{
+		values[3] = PG_GETARG_DATUM(3);
+		if (QueryRun(&mapped_elsewhere, (Datum[]) {values[0], values[1], values[3]},
+					 NULL, true) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("database role \"%s\" already acts as member \"%s\" of tailnet \"%s\"",
+							NameStr(*PG_GETARG_NAME(3)), QueryGetText(0, 2),
+							QueryGetText(0, 1)),
+					 errhint("A database role maps to one member at most.")));
+	}
+	QueryRun(&upsert, values, nulls, false);
+
+	initStringInfo(&detail);
+	JsonAddText(&detail, "login", login);
+	JsonAddText(&detail, "role", role);
+	JsonAddText(&detail, "db_role",
+				PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
+	EventRecord(tailnet_id, "member.set", NULL, EVENT_NO_NODE,
+				JsonFinish(&detail));
+	SPI_finish();
+	ActorForget();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.remove_member(tailnet text, login text) RETURNS void
+ *		Remove a member.  Keys the member generated that are still valid are
+ *		revoked, since nobody could revoke them afterwards; nodes stay, as a
+ *		revoked key's nodes do.  Operator tier.
+ */
+Datum
+auth_keys_remove_member(PG_FUNCTION_ARGS)
+{
+	static SqlStatement remove = {
+		"DELETE FROM auth_keys.members"
+		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
+		"   AND login OPERATOR(pg_catalog.=) $2",
+		2, {INT8OID, TEXTOID}
+	};
+	static SqlStatement revoke_keys = {
+		"UPDATE auth_keys.keys"
+		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
+		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
+		"   AND created_by OPERATOR(pg_catalog.=) $2"
+		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" RETURNING key_id",
+		3, {INT8OID, TEXTOID, TEXTOID}
+	};
+	char	   *tailnet;
+	char	   *login;
+	int64		tailnet_id;
+	Datum		values[3];
+	uint64		revoked;
+	char	  **revoked_ids;
+	StringInfoData detail;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tailnet and login must not be null")));
+	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	SPI_connect();
+	tailnet_id = TailnetIdByName(tailnet);
+	values[0] = Int64GetDatum(tailnet_id);
+	values[1] = PG_GETARG_DATUM(1);
+	if (QueryRun(&remove, values, NULL, false) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
+	values[2] = CStringGetTextDatum(ActorDescribe());
+	revoked = QueryRun(&revoke_keys, values, NULL, false);
+	revoked_ids = palloc(sizeof(char *) * Max(revoked, 1));
+	for (uint64 i = 0; i < revoked; i++)
+		revoked_ids[i] = QueryGetText(i, 1);
+	for (uint64 i = 0; i < revoked; i++)
+		EventRecord(tailnet_id, "key.revoked", revoked_ids[i],
+					EVENT_NO_NODE, "{\"reason\":\"member removed\"}");
+
+	initStringInfo(&detail);
+	JsonAddText(&detail, "login", login);
+	EventRecord(tailnet_id, "member.removed", NULL, EVENT_NO_NODE,
+				JsonFinish(&detail));
+	SPI_finish();
+	ActorForget();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,107 @@
+/*-------------------------------------------------------------------------
+ *
+ * query.c
+ *	  SPI statements prepared once per backend and kept.
+ *
+ * Every statement the extension runs is fixed text with schema-qualified
+ * names and operators, prepared with SPI_prepare and kept with
+ * SPI_keepplan, so that no call builds or parses SQL after the first.
+ * Callers must be connected to SPI.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/query.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#include "query.h"
+
+/*
+ * QueryRun
+ *		Execute a statement, preparing it first if need be, and return the
+ *		number of rows it processed.  Results are in SPI_tuptable.
+ */
+uint64
+QueryRun(SqlStatement *query, Datum *values, const char *nulls, bool read_only)
+{
+	int			rc;
+
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs,
+									   query->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 query->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		query->plan = plan;
+	}
+
+	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * QuerySetArgType
+ *		Set the type of an argument whose type OID is known only at run time
+ *		(the extension's own types get new OIDs when it is created again),
+ *		dropping a kept plan made for another OID.
+ */
+void
+QuerySetArgType(SqlStatement *query, int argno, Oid type)
+{
+	Assert(argno < query->nargs);
+	if (query->argtypes[argno] == type)
+		return;
+	query->argtypes[argno] = type;
+	if (query->plan != NULL)
+	{
+		SPI_freeplan(query->plan);
+		query->plan = NULL;
+	}
+}
+
+/* QueryGet: a column (numbered from 1) of a result row. */
+Datum
+QueryGet(uint64 row, int column, bool *isnull)
+{
+	Assert(row < SPI_processed);
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+						 column, isnull);
+}
+
+/* QueryGetNotNull: a column that the table declares NOT NULL. */
+Datum
+QueryGetNotNull(uint64 row, int column)
+{
+	bool		isnull;
+	Datum		value = QueryGet(row, column, &isnull);
+
+	if (isnull)
+		elog(ERROR, "unexpected null in column %d of \"%s\"", column,
+			 SPI_fname(SPI_tuptable->tupdesc, column));
+	return value;
+}
+
+/*
+ * QueryGetText: a text column as a C string in the current memory context,
+ * or NULL.  While connected to SPI that context ends with SPI_finish.
+ */
+char *
+QueryGetText(uint64 row, int column)
+{
+	bool		isnull;
+	Datum		value = QueryGet(row, column, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
+}
