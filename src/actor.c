@@ -47,6 +47,7 @@ PG_FUNCTION_INFO_V1(auth_keys_act_as);
 PG_FUNCTION_INFO_V1(auth_keys_actor_tailnet_id);
 PG_FUNCTION_INFO_V1(auth_keys_actor_login);
 PG_FUNCTION_INFO_V1(auth_keys_actor_sees_all_keys);
+PG_FUNCTION_INFO_V1(auth_keys_actor_sees_all_nodes);
 
 static const char *const role_names[] = {
 	[ROLE_OWNER] = "owner",
@@ -327,6 +328,21 @@ RoleIsTailnetAdmin(MemberRole role)
 	return role == ROLE_OWNER || role == ROLE_ADMIN;
 }
 
+/* Owners, admins and IT admins approve, delete and manage any node. */
+bool
+RoleManagesDevices(MemberRole role)
+{
+	return role == ROLE_OWNER || role == ROLE_ADMIN || role == ROLE_IT_ADMIN;
+}
+
+/* Node managers, network admins and auditors see every node of the tailnet. */
+bool
+RoleSeesAllNodes(MemberRole role)
+{
+	return RoleManagesDevices(role) || role == ROLE_NETWORK_ADMIN ||
+		role == ROLE_AUDITOR;
+}
+
 /*
  * RequireKeyManager
  *		Error unless the actor's role may generate and revoke keys.
@@ -427,4 +443,16 @@ auth_keys_actor_sees_all_keys(PG_FUNCTION_ARGS)
 	const Actor *actor = ActorCurrent();
 
 	PG_RETURN_BOOL(actor != NULL && RoleSeesAllKeys(actor->role));
+}
+
+/*
+ * auth_keys.actor_sees_all_nodes() RETURNS boolean
+ *		Whether the actor sees every node of the tailnet, or only its own.
+ */
+Datum
+auth_keys_actor_sees_all_nodes(PG_FUNCTION_ARGS)
+{
+	const Actor *actor = ActorCurrent();
+
+	PG_RETURN_BOOL(actor != NULL && RoleSeesAllNodes(actor->role));
 }

@@ -45,6 +45,8 @@ extern const char *RoleName(MemberRole role);
 extern bool RoleMayManageKeys(MemberRole role);
 extern bool RoleSeesAllKeys(MemberRole role);
 extern bool RoleIsTailnetAdmin(MemberRole role);
+extern bool RoleManagesDevices(MemberRole role);
+extern bool RoleSeesAllNodes(MemberRole role);
 
 extern void RequireKeyManager(const Actor *actor, const char *action);
 

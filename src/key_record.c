@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "auth_keys.h"
 #include "key_format.h"
 #include "key_record.h"
 #include "key_secret.h"
@@ -49,7 +50,8 @@ KeyProve(text *key, KeyRecord *record)
 		"SELECT k.secret_hash, k.tailnet_id, t.name, k.created_by,"
 		"       k.reusable, k.ephemeral, k.preauthorized, k.tags,"
 		"       k.max_uses, k.uses, k.expires_at,"
-		"       k.revoked_at IS NOT NULL, k.used_up_at IS NOT NULL"
+		"       k.revoked_at IS NOT NULL, k.used_up_at IS NOT NULL,"
+		"       t.device_approval, t.node_key_expiry"
 		"  FROM auth_keys.keys k"
 		"  JOIN auth_keys.tailnets t"
 		"    ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id"
@@ -96,6 +98,9 @@ KeyProve(text *key, KeyRecord *record)
 	record->expires_at = DatumGetTimestampTz(QueryGetNotNull(0, 11));
 	record->revoked = DatumGetBool(QueryGetNotNull(0, 12));
 	record->used_up = DatumGetBool(QueryGetNotNull(0, 13));
+	record->device_approval = DatumGetBool(QueryGetNotNull(0, 14));
+	record->node_key_expiry_usecs =
+		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 15)));
 	return true;
 }
 

@@ -43,6 +43,9 @@ typedef struct KeyRecord
 	TimestampTz expires_at;
 	bool		revoked;
 	bool		used_up;
+	/* settings of the key's tailnet, for registration */
+	bool		device_approval;
+	int64		node_key_expiry_usecs;
 } KeyRecord;
 
 extern bool KeyProve(text *key, KeyRecord *record);

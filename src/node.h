@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * node.h
+ *	  Enrolled nodes.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/node.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NODE_H
+#define NODE_H
+
+#define HOSTNAME_MAX 255
+
+#include "fmgr.h"
+
+extern void NodeRequireHostname(text *hostname);
+extern Oid	NodeKeyArgType(FunctionCallInfo fcinfo, int argno);
+
+#endif							/* NODE_H */

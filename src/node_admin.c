@@ -1,0 +1,299 @@
+/*-------------------------------------------------------------------------
+ *
+ * node_admin.c
+ *	  What members do to enrolled nodes: delete_node, approve_node,
+ *	  set_node_key_expiry and set_node_tags, and the node status.
+ *
+ * Who may do what (the actor's role in the node's tailnet):
+ *
+ *	action					owner, admin,	network_admin	the node's own user
+ *							it_admin
+ *	delete_node				yes				no				yes
+ *	approve_node			yes				no				no
+ *	set_node_key_expiry		yes				no				yes
+ *	set_node_tags			yes				yes				no
+ *
+ * Tags set on a node follow the rules of create_key: defined, and owned by
+ * the actor.  Setting tags gives the node the identity of its tags and
+ * leaves its key expiry setting as it was.  Deleting a node deauthorizes
+ * it; the key that enrolled it is not given back its use.
+ *
+ * Each function locks the node row (FOR UPDATE) before checking, so that
+ * the check and the change see the same node.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/node_admin.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "actor.h"
+#include "auth_keys.h"
+#include "event.h"
+#include "node.h"
+#include "query.h"
+#include "tag.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_delete_node);
+PG_FUNCTION_INFO_V1(auth_keys_approve_node);
+PG_FUNCTION_INFO_V1(auth_keys_set_node_key_expiry);
+PG_FUNCTION_INFO_V1(auth_keys_set_node_tags);
+PG_FUNCTION_INFO_V1(auth_keys_node_status);
+
+/* Who besides the device managers may act on a node. */
+typedef enum NodeAccess
+{
+	DEVICE_MANAGERS,			/* owner, admin, it_admin */
+	MANAGERS_AND_OWN_USER,		/* and the node's own user */
+	MANAGERS_AND_NETWORK_ADMINS /* and network admins */
+} NodeAccess;
+
+/* The locked node row an action works on. */
+typedef struct NodeRow
+{
+	int64		node_id;
+	int64		tailnet_id;
+	bool		tagged;
+	bool		key_expiry_disabled;
+	int64		node_key_expiry_usecs;	/* of its tailnet */
+} NodeRow;
+
+/*
+ * Lock a node of the actor's tailnet and check that the actor may do
+ * "action" to it.  Caller is connected to SPI.
+ */
+static NodeRow
+lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
+		  const char *action)
+{
+	static SqlStatement lock = {
+		"SELECT n.tailnet_id, n.user_login,"
+		"       pg_catalog.cardinality(n.tags) OPERATOR(pg_catalog.>) 0,"
+		"       n.key_expiry_disabled, t.node_key_expiry"
+		"  FROM auth_keys.nodes n"
+		"  JOIN auth_keys.tailnets t"
+		"    ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id"
+		" WHERE n.node_id OPERATOR(pg_catalog.=) $1"
+		"   FOR UPDATE OF n",
+		1, {INT8OID}
+	};
+	NodeRow		row;
+	Datum		node_id;
+	char	   *user_login;
+	bool		allowed;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node_id must not be null")));
+	node_id = PG_GETARG_DATUM(0);
+	row.node_id = DatumGetInt64(node_id);
+	if (QueryRun(&lock, &node_id, NULL, false) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node %lld does not exist", (long long) row.node_id)));
+	row.tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	user_login = QueryGetText(0, 2);
+	row.tagged = DatumGetBool(QueryGetNotNull(0, 3));
+	row.key_expiry_disabled = DatumGetBool(QueryGetNotNull(0, 4));
+	row.node_key_expiry_usecs =
+		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 5)));
+
+	if (row.tailnet_id != actor->tailnet_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("node %lld belongs to another tailnet", (long long) row.node_id)));
+
+	allowed = RoleManagesDevices(actor->role);
+	if (access == MANAGERS_AND_OWN_USER)
+		allowed |= user_login != NULL && strcmp(user_login, actor->login) == 0;
+	if (access == MANAGERS_AND_NETWORK_ADMINS)
+		allowed |= actor->role == ROLE_NETWORK_ADMIN;
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s node %lld", action,
+						(long long) row.node_id),
+				 errdetail("Member \"%s\" has role %s in tailnet \"%s\".",
+						   actor->login, RoleName(actor->role), actor->tailnet)));
+	return row;
+}
+
+/*
+ * auth_keys.delete_node(node_id bigint) RETURNS void
+ *		Remove a node, which deauthorizes it.  Actor tier.
+ */
+Datum
+auth_keys_delete_node(PG_FUNCTION_ARGS)
+{
+	static SqlStatement delete = {
+		"DELETE FROM auth_keys.nodes WHERE node_id OPERATOR(pg_catalog.=) $1",
+		1, {INT8OID}
+	};
+	const Actor *actor = ActorRequire();
+	NodeRow		node;
+	Datum		node_id;
+
+	SPI_connect();
+	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
+	node_id = Int64GetDatum(node.node_id);
+	QueryRun(&delete, &node_id, NULL, false);
+	EventRecord(node.tailnet_id, "node.deleted", NULL, node.node_id, NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.approve_node(node_id bigint) RETURNS void
+ *		Authorize a node waiting for device approval.  Actor tier.
+ */
+Datum
+auth_keys_approve_node(PG_FUNCTION_ARGS)
+{
+	static SqlStatement approve = {
+		"UPDATE auth_keys.nodes SET authorized = true"
+		" WHERE node_id OPERATOR(pg_catalog.=) $1 AND NOT authorized",
+		1, {INT8OID}
+	};
+	const Actor *actor = ActorRequire();
+	NodeRow		node;
+	Datum		node_id;
+
+	SPI_connect();
+	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
+	node_id = Int64GetDatum(node.node_id);
+	if (QueryRun(&approve, &node_id, NULL, false) > 0)
+		EventRecord(node.tailnet_id, "node.approved", NULL, node.node_id, NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.set_node_key_expiry(node_id bigint, disabled boolean)
+ *		RETURNS void
+ *		Disable a node's key expiry, or enable it again: the node key then
+ *		expires after the tailnet's node key expiry, counted from now.
+ *		Actor tier.
+ */
+Datum
+auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
+{
+	static SqlStatement update = {
+		"UPDATE auth_keys.nodes"
+		"   SET key_expiry_disabled = $2, node_key_expires_at = $3"
+		" WHERE node_id OPERATOR(pg_catalog.=) $1",
+		3, {INT8OID, BOOLOID, TIMESTAMPTZOID}
+	};
+	const Actor *actor = ActorRequire();
+	NodeRow		node;
+	bool		disabled;
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("disabled must not be null")));
+	disabled = PG_GETARG_BOOL(1);
+
+	SPI_connect();
+	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "change key expiry of");
+	if (node.key_expiry_disabled != disabled)
+	{
+		values[0] = Int64GetDatum(node.node_id);
+		values[1] = BoolGetDatum(disabled);
+		values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() +
+										node.node_key_expiry_usecs);
+		nulls[2] = disabled ? 'n' : ' ';
+		QueryRun(&update, values, nulls, false);
+		EventRecord(node.tailnet_id,
+					disabled ? "node.key_expiry_disabled" : "node.key_expiry_enabled",
+					NULL, node.node_id, NULL);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.set_node_tags(node_id bigint, tags text[]) RETURNS void
+ *		Replace a node's tags; the node takes the identity of its tags.  A
+ *		tagged node cannot drop all its tags: it re-authenticates as a user
+ *		instead, as in the seed.  Actor tier.
+ */
+Datum
+auth_keys_set_node_tags(PG_FUNCTION_ARGS)
+{
+	static SqlStatement update = {
+		"UPDATE auth_keys.nodes SET tags = $2, user_login = NULL"
+		" WHERE node_id OPERATOR(pg_catalog.=) $1",
+		2, {INT8OID, TEXTARRAYOID}
+	};
+	const Actor *actor = ActorRequire();
+	NodeRow		node;
+	ArrayType  *tags;
+	int			ntags;
+	Datum		values[2];
+	StringInfoData detail;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must not be null")));
+	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
+
+	SPI_connect();
+	node = lock_node(fcinfo, actor, MANAGERS_AND_NETWORK_ADMINS, "tag");
+	if (ntags == 0)
+	{
+		if (node.tagged)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a tagged node cannot drop all its tags"),
+					 errhint("Re-authenticate the node with an untagged key to give it to a user.")));
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	TagsRequireApplicable(actor, tags);
+
+	values[0] = Int64GetDatum(node.node_id);
+	values[1] = PointerGetDatum(tags);
+	QueryRun(&update, values, NULL, false);
+
+	initStringInfo(&detail);
+	JsonAddRaw(&detail, "tags",
+			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
+													   PointerGetDatum(tags))));
+	EventRecord(node.tailnet_id, "node.tagged", NULL, node.node_id,
+				JsonFinish(&detail));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * auth_keys.node_status(authorized boolean, node_key_expires_at
+ *		timestamptz) RETURNS text
+ *		needs_approval, key_expired or active, for node_list.
+ */
+Datum
+auth_keys_node_status(PG_FUNCTION_ARGS)
+{
+	const char *status = "active";
+
+	if (PG_ARGISNULL(0) || !PG_GETARG_BOOL(0))
+		status = "needs_approval";
+	else if (!PG_ARGISNULL(1) &&
+			 PG_GETARG_TIMESTAMPTZ(1) <= GetCurrentTransactionStartTimestamp())
+		status = "key_expired";
+	PG_RETURN_TEXT_P(cstring_to_text(status));
+}

@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * node_register.c
+ *	  auth_keys.register_node: enrol a node with a pre-authentication key.
+ *
+ * One call from the node-facing backend proves the key, spends one use of
+ * it and enrols (or re-authenticates) the node, in the caller's
+ * transaction.  The spend is a single conditional UPDATE:
+ *
+ *		UPDATE keys SET uses = uses + 1, ...
+ *		 WHERE key_id = $1 AND revoked_at IS NULL AND used_up_at IS NULL
+ *		   AND expires_at > now()
+ *
+ * Under READ COMMITTED, racers for the last use of a key queue on its row
+ * lock; when the winner commits, each loser's UPDATE re-checks the WHERE
+ * clause against the new row version, finds the key used up, and updates
+ * nothing.  The loser then reads the key again (a new snapshot, which sees
+ * the winner) and reports "already used".  So N racers on a one-off key
+ * give exactly one success, and never "invalid".  Under REPEATABLE READ or
+ * SERIALIZABLE the lost race is a serialization failure (40001) instead.
+ *
+ * Failures before the secret is proven say only "invalid authentication
+ * key", with no detail; after, the detail says whether the key expired,
+ * was revoked or was already used.
+ *
+ * Identity follows the seed: the node belongs to the key's creator, or,
+ * when the key has tags, takes the identity of those tags.  Tagged nodes
+ * have key expiry disabled.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/node_register.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "event.h"
+#include "key_format.h"
+#include "key_record.h"
+#include "node.h"
+#include "query.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_register_node);
+
+#define REGISTER_COLUMNS 9
+
+/*
+ * Refuse a key.  KEY_INVALID carries no detail at all: nothing about the key
+ * was proven, so nothing about it is told.
+ */
+static void
+refuse_key(KeyStatus status)
+{
+	const char *detail = NULL;
+
+	switch (status)
+	{
+		case KEY_EXPIRED:
+			detail = "The authentication key has expired.";
+			break;
+		case KEY_REVOKED:
+			detail = "The authentication key has been revoked.";
+			break;
+		case KEY_USED:
+			detail = "The authentication key was already used.";
+			break;
+		case KEY_VALID:
+		case KEY_INVALID:
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+			 errmsg("invalid authentication key"),
+			 detail ? errdetail("%s", detail) : 0));
+}
+
+/*
+ * Spend one use of a proven key.  Returns normally only if this call got
+ * the use; otherwise refuses the key with the status that a fresh read
+ * shows (a concurrent registration used it up, or it was revoked).
+ */
+static void
+spend_key(const KeyRecord *key)
+{
+	static SqlStatement spend = {
+		"UPDATE auth_keys.keys"
+		"   SET uses = uses OPERATOR(pg_catalog.+) 1,"
+		"       last_used_at = pg_catalog.now(),"
+		"       used_up_at = CASE WHEN uses OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=)"
+		"                              CASE WHEN reusable THEN COALESCE(max_uses, 2147483647)"
+		"                                   ELSE 1 END"
+		"                         THEN pg_catalog.now() END"
+		" WHERE key_id OPERATOR(pg_catalog.=) $1"
+		"   AND revoked_at IS NULL"
+		"   AND used_up_at IS NULL"
+		"   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+		1, {TEXTOID}
+	};
+	static SqlStatement reread = {
+		"SELECT revoked_at IS NOT NULL, used_up_at IS NOT NULL, expires_at"
+		"  FROM auth_keys.keys"
+		" WHERE key_id OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	};
+	Datum		key_id = CStringGetTextDatum(key->key_id);
+	KeyStatus	status;
+
+	if (QueryRun(&spend, &key_id, NULL, false) == 1)
+		return;
+
+	if (QueryRun(&reread, &key_id, NULL, true) == 0)
+		refuse_key(KEY_INVALID);	/* purged meanwhile */
+	status = KeyStatusFrom(DatumGetBool(QueryGetNotNull(0, 1)),
+						   DatumGetBool(QueryGetNotNull(0, 2)),
+						   DatumGetTimestampTz(QueryGetNotNull(0, 3)),
+						   GetCurrentTransactionStartTimestamp());
+	/* a key that still looks valid here lost to something unforeseen */
+	refuse_key(status == KEY_VALID ? KEY_USED : status);
+}
+
+/*
+ * auth_keys.register_node(key text, node_key auth_keys.nodekey,
+ *		hostname text) RETURNS TABLE (node_id bigint, tailnet text,
+ *		user_login text, tags text[], authorized boolean, ephemeral boolean,
+ *		key_expiry_disabled boolean, node_key_expires_at timestamptz,
+ *		reauthenticated boolean)
+ *		Node-facing tier.
+ */
+Datum
+auth_keys_register_node(PG_FUNCTION_ARGS)
+{
+	static SqlStatement find_node = {
+		"SELECT tailnet_id, auth_key_id FROM auth_keys.nodes"
+		" WHERE node_key OPERATOR(auth_keys.=) $1",
+		1, {InvalidOid}
+	};
+	static SqlStatement upsert = {
+		"INSERT INTO auth_keys.nodes AS n"
+		"  (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,"
+		"   ephemeral, authorized, key_expiry_disabled, node_key_expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		" ON CONFLICT (node_key) DO UPDATE"
+		"   SET hostname = excluded.hostname,"
+		"       user_login = excluded.user_login,"
+		"       tags = excluded.tags,"
+		"       auth_key_id = excluded.auth_key_id,"
+		"       ephemeral = excluded.ephemeral,"
+		"       authorized = n.authorized OR excluded.authorized,"
+		"       key_expiry_disabled = excluded.key_expiry_disabled,"
+		"       node_key_expires_at = excluded.node_key_expires_at,"
+		"       last_seen_at = pg_catalog.now()"
+		"   WHERE n.tailnet_id OPERATOR(pg_catalog.=) excluded.tailnet_id"
+		" RETURNING n.node_id, n.authorized,"
+		"           n.xmax OPERATOR(pg_catalog.<>) '0'::pg_catalog.xid",
+		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
+	};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nodekey_type = NodeKeyArgType(fcinfo, 1);
+	KeyRecord	key;
+	KeyStatus	status;
+	Datum		node_key;
+	text	   *hostname;
+	bool		tagged;
+	bool		same_key_again = false;
+	Datum		values[10];
+	char		nulls[10];
+	int64		node_id;
+	bool		authorized;
+	bool		reauthenticated;
+	TimestampTz expires_at;
+	Datum		result[REGISTER_COLUMNS];
+	bool		result_nulls[REGISTER_COLUMNS];
+	StringInfoData detail;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node_key must not be null")));
+	node_key = PG_GETARG_DATUM(1);
+	hostname = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	NodeRequireHostname(hostname);
+
+	SPI_connect();
+	if (PG_ARGISNULL(0) || !KeyProve(PG_GETARG_TEXT_PP(0), &key))
+		refuse_key(KEY_INVALID);
+
+	QuerySetArgType(&find_node, 0, nodekey_type);
+	QuerySetArgType(&upsert, 1, nodekey_type);
+
+	/* where is this node key enrolled already? */
+	if (QueryRun(&find_node, &node_key, NULL, true) == 1)
+	{
+		bool		isnull;
+		Datum		enrolled_with = QueryGet(0, 2, &isnull);
+
+		if (DatumGetInt64(QueryGetNotNull(0, 1)) != key.tailnet_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("node key is enrolled in another tailnet"),
+					 errhint("Delete the node there first, or generate a new node key.")));
+		same_key_again = !isnull &&
+			strcmp(TextDatumGetCString(enrolled_with), key.key_id) == 0;
+	}
+
+	/*
+	 * The node that a key enrolled may present it again and spends nothing
+	 * (a one-off key is "used" by then); anyone else spends a use.
+	 */
+	status = KeyRecordStatus(&key);
+	if (same_key_again && status == KEY_USED)
+		status = KEY_VALID;
+	if (status != KEY_VALID)
+		refuse_key(status);
+	if (!same_key_again)
+		spend_key(&key);
+
+	tagged = ArrayGetNItems(ARR_NDIM(key.tags), ARR_DIMS(key.tags)) > 0;
+	expires_at = GetCurrentTransactionStartTimestamp() + key.node_key_expiry_usecs;
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(key.tailnet_id);
+	values[1] = node_key;
+	values[2] = PointerGetDatum(hostname);
+	values[3] = CStringGetTextDatum(key.created_by);
+	nulls[3] = tagged ? 'n' : ' ';
+	values[4] = PointerGetDatum(key.tags);
+	values[5] = CStringGetTextDatum(key.key_id);
+	values[6] = BoolGetDatum(key.ephemeral);
+	values[7] = BoolGetDatum(!key.device_approval || key.preauthorized);
+	values[8] = BoolGetDatum(tagged);
+	values[9] = TimestampTzGetDatum(expires_at);
+	nulls[9] = tagged ? 'n' : ' ';
+	if (QueryRun(&upsert, values, nulls, false) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("node key is enrolled in another tailnet"),
+				 errhint("Delete the node there first, or generate a new node key.")));
+	node_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	authorized = DatumGetBool(QueryGetNotNull(0, 2));
+	reauthenticated = DatumGetBool(QueryGetNotNull(0, 3));
+
+	initStringInfo(&detail);
+	JsonAddText(&detail, "hostname", text_to_cstring(hostname));
+	JsonAddBool(&detail, "reauthenticated", reauthenticated);
+	EventRecord(key.tailnet_id,
+				same_key_again ? "node.reauthenticated" : "key.used",
+				key.key_id, node_id, JsonFinish(&detail));
+
+	memset(result_nulls, false, sizeof(result_nulls));
+	result[0] = Int64GetDatum(node_id);
+	result[1] = CStringGetTextDatum(key.tailnet);
+	result[2] = values[3];
+	result_nulls[2] = tagged;
+	result[3] = PointerGetDatum(key.tags);
+	result[4] = BoolGetDatum(authorized);
+	result[5] = BoolGetDatum(key.ephemeral);
+	result[6] = BoolGetDatum(tagged);
+	result[7] = TimestampTzGetDatum(expires_at);
+	result_nulls[7] = tagged;
+	result[8] = BoolGetDatum(reauthenticated);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
+	SPI_finish();
+
+	return (Datum) 0;
+}
