@@ -10,7 +10,7 @@ DATA = $(wildcard sql/auth_keys--*.sql)
 REGRESS = nodekey
 
 # Isolation specs live in test/specs with their output in test/expected.
-ISOLATION_TESTS =
+ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -23,13 +23,17 @@ include $(PGXS)
 $(OBJS): $(wildcard src/*.h)
 
 pgxs_dir := $(dir $(PGXS))
+PSQL = $(shell $(PG_CONFIG) --bindir)/psql
 ISOLATION_REGRESS = $(pgxs_dir)../../src/test/isolation/pg_isolation_regress
 
 # Runs the isolation specs against a running server (as installcheck does).
+# The database is made here, with test/specs/helpers.sql loaded into it.
 installcheck-isolation:
+	$(PSQL) -X -q -d postgres -c 'DROP DATABASE IF EXISTS auth_keys_isolation' \
+		-c 'CREATE DATABASE auth_keys_isolation'
+	$(PSQL) -X -q -v ON_ERROR_STOP=1 -d auth_keys_isolation -f test/specs/helpers.sql
 	$(ISOLATION_REGRESS) --inputdir=test --outputdir=test/output_iso \
-		--load-extension=auth_keys --dbname=auth_keys_isolation \
-		$(ISOLATION_TESTS)
+		--use-existing --dbname=auth_keys_isolation $(ISOLATION_TESTS)
 
 .PHONY: installcheck-isolation
 

@@ -15,8 +15,8 @@ SELECT auth_keys.create_tailnet('globex', device_approval => true,
 SELECT name, device_approval, node_key_expiry FROM auth_keys.tailnets ORDER BY name;
 
 -- The id returned is the new row's.
-SELECT auth_keys.create_tailnet('initech') = tailnet_id AS returns_id
-  FROM auth_keys.tailnets WHERE name = 'initech';
+SELECT auth_keys.create_tailnet('initech') AS initech_id \gset
+SELECT tailnet_id = :initech_id AS returns_id FROM auth_keys.tailnets WHERE name = 'initech';
 
 -- A name is taken once.
 SELECT auth_keys.create_tailnet('acme');
@@ -154,9 +154,11 @@ SELECT tailnet_id, 'eve', 'superadmin' FROM auth_keys.tailnets WHERE name = 'acm
 INSERT INTO auth_keys.members (tailnet_id, login, role)
 SELECT tailnet_id, 'tag:eve', 'member' FROM auth_keys.tailnets WHERE name = 'acme';
 \echo :LAST_ERROR_SQLSTATE
-INSERT INTO auth_keys.tailnets (name) VALUES ('two words');
+INSERT INTO auth_keys.tailnets (tailnet_id, name, created_at)
+VALUES (1000, 'two words', '2026-01-01 00:00:00+00');
 \echo :LAST_ERROR_SQLSTATE
-INSERT INTO auth_keys.tailnets (name, node_key_expiry) VALUES ('bad', '181 days');
+INSERT INTO auth_keys.tailnets (tailnet_id, name, node_key_expiry, created_at)
+VALUES (1000, 'bad', '181 days', '2026-01-01 00:00:00+00');
 \echo :LAST_ERROR_SQLSTATE
 
 --
@@ -302,7 +304,7 @@ SELECT auth_keys.configure_tailnet('globex', node_key_expiry => '60 days');
 RESET SESSION AUTHORIZATION;
 
 -- Owners and admins of the tailnet may change it.
-SELECT auth_keys.grant_tier('actor', r)
+SELECT auth_keys.grant_tier('actor', r::regrole)
   FROM unnest(ARRAY['regress_tenants_owner', 'regress_tenants_admin',
                     'regress_tenants_other_admin', 'regress_tenants_netadmin',
                     'regress_tenants_member', 'regress_tenants_unmapped']) AS r;
@@ -338,11 +340,14 @@ RESET SESSION AUTHORIZATION;
 -- Only the permitted changes happened.
 SELECT name, device_approval, node_key_expiry FROM auth_keys.tailnets
  WHERE name IN ('acme', 'globex') ORDER BY name;
-SELECT t.name, e.actor, e.detail
+SELECT t.name, e.actor, e.detail->'device_approval' AS device_approval,
+       (e.detail->>'node_key_expiry')::interval AS node_key_expiry
   FROM auth_keys.events e JOIN auth_keys.tailnets t USING (tailnet_id)
  WHERE e.action = 'tailnet.configured' ORDER BY e.event_id;
 
 DROP EXTENSION auth_keys;
+-- the schema holds the USAGE grants of grant_tier
+DROP SCHEMA auth_keys;
 DROP ROLE regress_tenants_owner;
 DROP ROLE regress_tenants_admin;
 DROP ROLE regress_tenants_other_admin;

@@ -119,7 +119,8 @@ spend_key(const KeyRecord *key)
 	if (QueryRun(&spend, &key_id, NULL, false) == 1)
 		return;
 
-	if (QueryRun(&reread, &key_id, NULL, true) == 0)
+	/* not read-only: that takes a new snapshot, which sees the winner */
+	if (QueryRun(&reread, &key_id, NULL, false) == 0)
 		refuse_key(KEY_INVALID);	/* purged meanwhile */
 	status = KeyStatusFrom(DatumGetBool(QueryGetNotNull(0, 1)),
 						   DatumGetBool(QueryGetNotNull(0, 2)),
@@ -251,6 +252,17 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	node_id = DatumGetInt64(QueryGetNotNull(0, 1));
 	authorized = DatumGetBool(QueryGetNotNull(0, 2));
 	reauthenticated = DatumGetBool(QueryGetNotNull(0, 3));
+
+	/*
+	 * The node found above was deleted before the upsert, which therefore
+	 * enrolled it afresh: that is a new registration, and spends a use (or
+	 * fails) like any other.  Deleting a node never gives a key its use back.
+	 */
+	if (same_key_again && !reauthenticated)
+	{
+		same_key_again = false;
+		spend_key(&key);
+	}
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "hostname", text_to_cstring(hostname));
