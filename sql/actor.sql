@@ -35,6 +35,10 @@ SELECT auth_keys.act_as('acme', 'Alice');
 \echo :LAST_ERROR_SQLSTATE
 
 -- NULL is refused like any other unknown tailnet or login.
+SELECT auth_keys.act_as(NULL, 'alice');
+\echo :LAST_ERROR_SQLSTATE
+SELECT auth_keys.act_as('acme', NULL);
+\echo :LAST_ERROR_SQLSTATE
 
 -- A refused act_as leaves the actor as it was.
 BEGIN;
