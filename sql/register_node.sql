@@ -124,7 +124,7 @@ SELECT * FROM auth_keys.register_node(:'once', :'nk2', 'beta');
 \echo :LAST_ERROR_SQLSTATE
 
 RESET SESSION AUTHORIZATION;
-SELECT node_id AS alpha_id FROM auth_keys.nodes WHERE node_key = :'nk1' \gset
+SELECT node_id AS alpha_id FROM auth_keys.nodes WHERE node_key::text = :'nk1' \gset
 -- key_list shows the key as used, once
 BEGIN;
 SELECT auth_keys.act_as('acme', 'olivia');
@@ -142,7 +142,8 @@ RESET SESSION AUTHORIZATION;
 SELECT uses, auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status
   FROM auth_keys.keys WHERE key_id = :'once_id';
 SELECT action, node_id = :alpha_id AS alpha, detail
-  FROM auth_keys.events WHERE key_id = :'once_id' ORDER BY event_id;
+  FROM auth_keys.events WHERE key_id = :'once_id' AND action <> 'key.created'
+ ORDER BY event_id;
 SELECT hostname FROM auth_keys.nodes WHERE node_id = :alpha_id;
 
 -- Deleting the node does not give the key back: neither a new node nor the
@@ -201,7 +202,7 @@ SELECT user_login, tags, key_expiry_disabled, node_key_expires_at IS NULL AS no_
   FROM auth_keys.register_node(:'tagged', :'nk9', 'server1');
 RESET SESSION AUTHORIZATION;
 SELECT hostname, user_login, tags, key_expiry_disabled, node_key_expires_at IS NULL AS no_expiry
-  FROM auth_keys.nodes WHERE node_key IN (:'nk8', :'nk9') ORDER BY hostname;
+  FROM auth_keys.nodes WHERE node_key::text IN (:'nk8', :'nk9') ORDER BY hostname;
 
 -- An untagged node's key expires after its tailnet's node key expiry,
 -- counted from its enrolment: 180 days in acme (the default), 30 in globex.
@@ -210,7 +211,7 @@ SELECT tailnet, authorized FROM auth_keys.register_node(:'gx', :'nk10', 'gx-box'
 RESET SESSION AUTHORIZATION;
 SELECT t.name, n.node_key_expires_at - n.created_at AS node_key_lifetime
   FROM auth_keys.nodes n JOIN auth_keys.tailnets t USING (tailnet_id)
- WHERE n.node_key IN (:'nk8', :'nk10') ORDER BY t.name;
+ WHERE n.node_key::text IN (:'nk8', :'nk10') ORDER BY t.name;
 
 --
 -- Device approval
@@ -238,12 +239,12 @@ SELECT ephemeral FROM auth_keys.register_node(:'eph', :'nk12', 'container');
 SELECT ephemeral FROM auth_keys.register_node(:'multi', :'nk13', 'vm');
 RESET SESSION AUTHORIZATION;
 SELECT hostname, ephemeral FROM auth_keys.nodes
- WHERE node_key IN (:'nk12', :'nk13') ORDER BY hostname;
+ WHERE node_key::text IN (:'nk12', :'nk13') ORDER BY hostname;
 
 --
 -- Re-authentication with another key of the same tailnet
 --
-SELECT node_id AS m1_id FROM auth_keys.nodes WHERE node_key = :'nk2' \gset
+SELECT node_id AS m1_id FROM auth_keys.nodes WHERE node_key::text = :'nk2' \gset
 SELECT uses AS tagged_uses FROM auth_keys.keys WHERE key_id = :'tagged_id' \gset
 SET SESSION AUTHORIZATION regress_register_node_backend;
 -- the node takes the identity of the new key; with tags, key expiry disabled
@@ -292,7 +293,7 @@ RESET SESSION AUTHORIZATION;
 SELECT uses - :gx_uses AS gx_spent FROM auth_keys.keys WHERE key_id = :'gx_id';
 SELECT uses AS target_uses FROM auth_keys.keys WHERE key_id = :'target_id';
 SELECT n.hostname, t.name FROM auth_keys.nodes n JOIN auth_keys.tailnets t USING (tailnet_id)
- WHERE n.node_key IN (:'nk3', :'nk10') ORDER BY n.hostname;
+ WHERE n.node_key::text IN (:'nk3', :'nk10') ORDER BY n.hostname;
 
 --
 -- Keys that are not keys: one error, no detail, nothing consumed
@@ -302,12 +303,11 @@ SELECT count(*) AS nodes_before FROM auth_keys.nodes \gset
 -- over an unknown key id
 SELECT regress_register_node_checksum(left(:'target', 23) || repeat('A', 32)) AS forged,
        regress_register_node_checksum(left(:'target', 23) ||
-                                      translate(substr(:'target', 24, 32),
-                                                'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
-                                                'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'))
+                                      translate(substr(:'target', 24, 32), u || l, l || u))
            AS swapped,
        regress_register_node_checksum('pgak-auth-unknownKey00-' || substr(:'target', 24, 32))
            AS unknown
+  FROM (VALUES ('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) AS alphabet(u, l)
 \gset
 SELECT regress_register_node_checksum(left(:'forged', -6)) = :'forged' AS forged_checksum_ok,
        :'swapped' <> :'target' AS swapped_differs;
@@ -435,7 +435,7 @@ SELECT * FROM auth_keys.register_node(:'target', :'nk20', NULL);
 -- the node key is required, and must be well formed
 SELECT * FROM auth_keys.register_node(:'target', NULL, 'h');
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM auth_keys.register_node(:'target', 'nodekey:1234', 'h');
+SELECT * FROM auth_keys.register_node('not read', 'nodekey:1234', 'h');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 -- refused arguments spent nothing
@@ -443,7 +443,7 @@ SELECT uses - :target_uses AS spent FROM auth_keys.keys WHERE key_id = :'target_
 SET SESSION AUTHORIZATION regress_register_node_backend;
 SELECT reauthenticated FROM auth_keys.register_node(:'target', :'nk20', repeat('h', 255));
 RESET SESSION AUTHORIZATION;
-SELECT length(hostname) FROM auth_keys.nodes WHERE node_key = :'nk20';
+SELECT length(hostname) FROM auth_keys.nodes WHERE node_key::text = :'nk20';
 
 --
 -- The audit trail: key.used names the key and the node, and no event holds
@@ -451,7 +451,8 @@ SELECT length(hostname) FROM auth_keys.nodes WHERE node_key = :'nk20';
 --
 SELECT e.actor, e.action, e.key_id = :'once_id' AS once_key,
        e.node_id = :alpha_id AS alpha_node, e.detail
-  FROM auth_keys.events e WHERE e.key_id = :'once_id' ORDER BY e.event_id;
+  FROM auth_keys.events e WHERE e.key_id = :'once_id' AND e.action <> 'key.created'
+ ORDER BY e.event_id;
 SELECT count(*) AS key_used_events,
        count(*) FILTER (WHERE e.node_id IS NULL OR e.key_id IS NULL) AS incomplete
   FROM auth_keys.events e WHERE e.action = 'key.used';
@@ -459,13 +460,17 @@ SELECT count(*) AS events_with_key_material
   FROM auth_keys.events e,
        (VALUES (:'once'), (:'multi'), (:'two'), (:'tagged'), (:'eph'), (:'target'),
                (:'rev'), (:'revonce'), (:'nina'), (:'gx'), (:'gxpre'), (:'gxtag'),
-               (:'expired')) AS k(key)
+               (:'expired'),
+               (regress_register_node_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16))))
+           AS k(key)
  WHERE strpos(e::text, k.key) > 0 OR strpos(e::text, substr(k.key, 24, 32)) > 0;
 
 --
 -- Clean up
 --
 DROP EXTENSION auth_keys;
+-- the schema holds the USAGE grant of grant_tier
+DROP SCHEMA auth_keys;
 DROP FUNCTION regress_register_node_checksum(text);
 DROP FUNCTION regress_register_node_crc32(text);
 DROP EXTENSION pgcrypto;

@@ -15,7 +15,7 @@
  * Nothing here lives in a GUC: SET cannot forge an actor, and a transaction
  * callback wipes it at commit and abort, so a transaction-pooled connection
  * never hands it to the next client.  Rolling back to a savepoint taken
- * before act_as also undoes the act_as.
+ * before act_as undoes the act_as and brings back the actor before it.
  *
  * The member's role is looked up once and cached for the transaction; the
  * functions that change members drop the cache.
@@ -59,11 +59,20 @@ static const char *const role_names[] = {
 	[ROLE_MEMBER] = "member",
 };
 
-/* The member named by act_as, if any, and the subtransaction that named it. */
-static bool explicit_set = false;
-static int64 explicit_tailnet_id;
-static char *explicit_login;
-static SubTransactionId explicit_subid;
+/*
+ * The members named by act_as, most recent first, each with the
+ * subtransaction that named it: rolling back to a savepoint restores the
+ * actor from before it.
+ */
+typedef struct ExplicitActor
+{
+	int64		tailnet_id;
+	char	   *login;
+	SubTransactionId subid;
+	struct ExplicitActor *previous;
+} ExplicitActor;
+
+static ExplicitActor *explicit_actor = NULL;
 
 /* The actor as last resolved in this transaction, and for which role. */
 static bool resolved_valid = false;
@@ -71,7 +80,7 @@ static bool resolved_found;
 static Oid	resolved_for_user;
 static Actor resolved;
 
-/* Holds explicit_login and the strings of "resolved". */
+/* Holds the act_as stack and the strings of "resolved", for one transaction. */
 static MemoryContext ActorContext = NULL;
 
 /*
@@ -80,8 +89,7 @@ static MemoryContext ActorContext = NULL;
 static void
 ActorReset(void)
 {
-	explicit_set = false;
-	explicit_login = NULL;
+	explicit_actor = NULL;
 	resolved_valid = false;
 	if (ActorContext != NULL)
 		MemoryContextReset(ActorContext);
@@ -116,13 +124,14 @@ actor_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	switch (event)
 	{
 		case SUBXACT_EVENT_ABORT_SUB:
-			if (explicit_set && explicit_subid == mySubid)
-				explicit_set = false;
+			while (explicit_actor != NULL && explicit_actor->subid == mySubid)
+				explicit_actor = explicit_actor->previous;
 			resolved_valid = false;
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
-			if (explicit_set && explicit_subid == mySubid)
-				explicit_subid = parentSubid;
+			for (ExplicitActor *a = explicit_actor; a != NULL; a = a->previous)
+				if (a->subid == mySubid)
+					a->subid = parentSubid;
 			break;
 		default:
 			break;
@@ -194,10 +203,10 @@ resolve_actor(Oid user)
 	resolved_found = false;
 
 	SPI_connect();
-	if (explicit_set)
+	if (explicit_actor != NULL)
 	{
-		values[0] = Int64GetDatum(explicit_tailnet_id);
-		values[1] = CStringGetTextDatum(explicit_login);
+		values[0] = Int64GetDatum(explicit_actor->tailnet_id);
+		values[1] = CStringGetTextDatum(explicit_actor->login);
 		if (QueryRun(&by_member, values, NULL, true) == 1)
 			remember_actor_row();
 	}
@@ -227,7 +236,7 @@ ActorCurrent(void)
 {
 	Oid			user = GetOuterUserId();
 
-	if (!resolved_valid || (!explicit_set && resolved_for_user != user))
+	if (!resolved_valid || (explicit_actor == NULL && resolved_for_user != user))
 		resolve_actor(user);
 	return resolved_found ? &resolved : NULL;
 }
@@ -378,8 +387,16 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	int64		tailnet_id;
 	bool		is_member;
-	char	   *tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *tailnet;
+	char	   *login;
+	ExplicitActor *actor;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tailnet and login must not be null")));
+	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
@@ -397,11 +414,13 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
 
-	ActorReset();
-	explicit_set = true;
-	explicit_tailnet_id = tailnet_id;
-	explicit_login = MemoryContextStrdup(ActorContext, login);
-	explicit_subid = GetCurrentSubTransactionId();
+	actor = MemoryContextAlloc(ActorContext, sizeof(ExplicitActor));
+	actor->tailnet_id = tailnet_id;
+	actor->login = MemoryContextStrdup(ActorContext, login);
+	actor->subid = GetCurrentSubTransactionId();
+	actor->previous = explicit_actor;
+	explicit_actor = actor;
+	resolved_valid = false;
 	PG_RETURN_VOID();
 }
 

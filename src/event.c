@@ -18,6 +18,9 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
 #include "utils/json.h"
 
 #include "actor.h"
@@ -93,6 +96,36 @@ JsonAddRaw(StringInfo json, const char *field, const char *value)
 {
 	json_field(json, field);
 	appendStringInfoString(json, value);
+}
+
+/*
+ * JsonAddTimestamp, JsonAddInterval
+ *		Times in ISO 8601, in UTC, whatever the session's TimeZone and
+ *		IntervalStyle: the audit trail reads the same to everyone.
+ */
+void
+JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		buf[MAXDATELEN + 1];
+
+	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	tm.tm_isdst = 0;			/* UTC has no daylight saving; print "+00:00" */
+	EncodeDateTime(&tm, fsec, true, 0, NULL, USE_XSD_DATES, buf);
+	JsonAddText(json, field, buf);
+}
+
+void
+JsonAddInterval(StringInfo json, const char *field, const Interval *value)
+{
+	struct pg_itm itm;
+	char		buf[MAXDATELEN + 1];
+
+	interval2itm(*value, &itm);
+	EncodeInterval(&itm, INTSTYLE_ISO_8601, buf);
+	JsonAddText(json, field, buf);
 }
 
 /* JsonFinish: close the object and return its text. */

@@ -12,6 +12,7 @@
 #ifndef EVENT_H
 #define EVENT_H
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 /* no node */
@@ -23,6 +24,8 @@ extern void EventRecord(int64 tailnet_id, const char *action,
 extern void JsonAddText(StringInfo json, const char *field, const char *value);
 extern void JsonAddBool(StringInfo json, const char *field, bool value);
 extern void JsonAddRaw(StringInfo json, const char *field, const char *value);
+extern void JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value);
+extern void JsonAddInterval(StringInfo json, const char *field, const Interval *value);
 extern const char *JsonFinish(StringInfo json);
 
 #endif							/* EVENT_H */

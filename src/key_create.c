@@ -173,7 +173,7 @@ creation_detail(const KeyRequest *req, TimestampTz expires_at)
 	JsonAddRaw(&detail, "tags",
 			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
 													   PointerGetDatum(req->tags))));
-	JsonAddText(&detail, "expires_at", timestamptz_to_str(expires_at));
+	JsonAddTimestamp(&detail, "expires_at", expires_at);
 	if (req->has_max_uses)
 		JsonAddRaw(&detail, "max_uses", psprintf("%d", req->max_uses));
 	return JsonFinish(&detail);

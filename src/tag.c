@@ -261,9 +261,14 @@ auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
 		if (!TagIsValid(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag)))
 			PG_RETURN_BOOL(false);
 		for (int j = 0; j < i; j++)
-			if (!nulls[j] &&
-				DatumGetBool(DirectFunctionCall2(texteq, elems[i], elems[j])))
+		{
+			text	   *other = DatumGetTextPP(elems[j]);
+
+			if (VARSIZE_ANY_EXHDR(other) == VARSIZE_ANY_EXHDR(tag) &&
+				memcmp(VARDATA_ANY(other), VARDATA_ANY(tag),
+					   VARSIZE_ANY_EXHDR(tag)) == 0)
 				PG_RETURN_BOOL(false);
+		}
 	}
 	PG_RETURN_BOOL(true);
 }

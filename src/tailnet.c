@@ -129,8 +129,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	initStringInfo(&detail);
 	JsonAddText(&detail, "name", name);
 	JsonAddBool(&detail, "device_approval", PG_GETARG_BOOL(1));
-	JsonAddText(&detail, "node_key_expiry",
-				DatumGetCString(DirectFunctionCall1(interval_out, values[2])));
+	JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
 	EventRecord(tailnet_id, "tailnet.created", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();
@@ -193,8 +192,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 		if (i == 1)
 			JsonAddBool(&detail, "device_approval", PG_GETARG_BOOL(1));
 		else
-			JsonAddText(&detail, "node_key_expiry",
-						DatumGetCString(DirectFunctionCall1(interval_out, values[2])));
+			JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
 	}
 	QueryRun(&update, values, nulls, false);
 	EventRecord(tailnet_id, "tailnet.configured", NULL, EVENT_NO_NODE,
