@@ -78,7 +78,7 @@ if ls test/t/*.pl >/dev/null 2>&1; then
         PERL5LIB="$pgxs/src/test/perl" \
         PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
         TESTDIR="$tap" \
-        prove --timer t/ ) >"$work/tap.log" 2>&1
+        prove --timer --ext .pl t/ ) >"$work/tap.log" 2>&1
     set -e
     cat "$work/tap.log"
     ok=$(grep -cE '^\[[0-9:]+\] t/.*\.\. ok' "$work/tap.log" || true)
