@@ -8,7 +8,7 @@ DATA = $(wildcard sql/auth_keys--*.sql)
 # pg_regress suites, in sql/ with expected output in expected/; each file
 # creates what it needs and drops it again, so the order is only cosmetic.
 REGRESS = nodekey tenants actor create_key validate_key revoke_key key_guards \
-	register_node nodes
+	register_node nodes hardening privileges rls
 
 # Isolation specs live in test/specs with their output in test/expected.
 ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race

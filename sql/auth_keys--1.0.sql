@@ -604,9 +604,27 @@ GRANT EXECUTE ON FUNCTION
     auth_keys.invalid_key_retention()
     TO PUBLIC;
 
+-- The nodekey type's own functions: anyone who may see a node key may
+-- compare it.
+GRANT EXECUTE ON FUNCTION
+    auth_keys.nodekey_in(pg_catalog.cstring),
+    auth_keys.nodekey_out(auth_keys.nodekey),
+    auth_keys.nodekey_recv(pg_catalog.internal),
+    auth_keys.nodekey_send(auth_keys.nodekey),
+    auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_hash(auth_keys.nodekey),
+    auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
+    TO PUBLIC;
+
 -- The functions of each tier, in one place: grant_tier and revoke_tier use it.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
-    LANGUAGE sql STABLE STRICT
+    LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT f.f::regprocedure
       FROM pg_catalog.unnest(CASE
@@ -676,6 +694,16 @@ BEGIN
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
     END LOOP;
+    -- a function in two tiers (configure_tailnet) stays with the tier kept
+    FOR fn IN SELECT f FROM pg_catalog.unnest(ARRAY['operator', 'actor', 'node']) AS t(t),
+                   auth_keys.tier_functions(t.t) AS f
+               WHERE t.t OPERATOR(pg_catalog.<>) tier
+                 AND has_function_privilege(grantee::oid,
+                         (SELECT g FROM auth_keys.tier_functions(t.t) AS g
+                           WHERE g OPERATOR(pg_catalog.<>) 'auth_keys.configure_tailnet(text, boolean, interval)'::regprocedure
+                           LIMIT 1), 'EXECUTE') LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
     -- read access goes with the last of the operator and actor tiers
     IF NOT has_function_privilege(grantee::oid, 'auth_keys.act_as(text, text)', 'EXECUTE')
        AND NOT has_function_privilege(grantee::oid, 'auth_keys.revoke_key(text)', 'EXECUTE') THEN
@@ -683,6 +711,11 @@ BEGIN
                        'auth_keys.tag_owners, auth_keys.events, auth_keys.keys, '
                        'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, '
                        'auth_keys.node_list FROM %s', grantee);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(ARRAY['operator', 'actor', 'node']) AS t(t),
+                               auth_keys.tier_functions(t.t) AS f
+                    WHERE has_function_privilege(grantee::oid, f, 'EXECUTE')) THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
     END IF;
 END;
 $$;

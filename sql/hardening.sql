@@ -69,6 +69,10 @@ CREATE FUNCTION public.least(timestamptz, timestamptz, timestamptz) RETURNS time
     LANGUAGE plpgsql SET search_path = pg_catalog
     AS $$ BEGIN INSERT INTO public.hostile_calls VALUES ('least(timestamptz x 3)');
                 RETURN LEAST($1, $2, $3); END $$;
+CREATE FUNCTION public.cardinality(pg_catalog.text[]) RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog
+    AS $$ BEGIN INSERT INTO public.hostile_calls VALUES ('cardinality(text[])');
+                RETURN pg_catalog.cardinality($1); END $$;
 CREATE FUNCTION public.pg_extension_config_dump(regclass, pg_catalog.text) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog
     AS $$ BEGIN INSERT INTO public.hostile_calls
@@ -79,6 +83,7 @@ CREATE FUNCTION public.pg_extension_config_dump(regclass, pg_catalog.text) RETUR
 DO $$
 DECLARE
     o record;
+    n integer := 0;
 BEGIN
     FOR o IN SELECT * FROM (VALUES
         ('=',  'text',        'text',        'boolean',     'a OPERATOR(pg_catalog.=) b'),
@@ -110,17 +115,26 @@ BEGIN
         ('!~', 'text',        'text',        'boolean',     'a OPERATOR(pg_catalog.!~) b'),
         ('-',  'timestamptz', 'timestamptz', 'interval',    'a OPERATOR(pg_catalog.-) b'),
         ('-',  'timestamptz', 'interval',    'timestamptz', 'a OPERATOR(pg_catalog.-) b'),
-        ('+',  'timestamptz', 'interval',    'timestamptz', 'a OPERATOR(pg_catalog.+) b')
+        ('+',  'timestamptz', 'interval',    'timestamptz', 'a OPERATOR(pg_catalog.+) b'),
+        ('+',  'integer',     'integer',     'integer',     'a OPERATOR(pg_catalog.+) b'),
+        ('>',  'integer',     'integer',     'boolean',     'a OPERATOR(pg_catalog.>) b'),
+        ('<>', 'xid',         'xid',         'boolean',     'a OPERATOR(pg_catalog.<>) b'),
+        -- this one would take any type without an = of its own in the path,
+        -- such as auth_keys.nodekey
+        ('=',  'anyelement',  'anyelement',  'boolean',
+               'a::pg_catalog.text OPERATOR(pg_catalog.=) b::pg_catalog.text')
     ) AS v(op, l, r, result, impl)
     LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
         EXECUTE pg_catalog.format(
-            'CREATE FUNCTION public.hostile_op(a %s, b %s) RETURNS %s'
+            'CREATE FUNCTION public.hostile_op_%s(a %s, b %s) RETURNS %s'
             ' LANGUAGE plpgsql SET search_path = pg_catalog'
             ' AS $f$ BEGIN INSERT INTO public.hostile_calls VALUES (%L); RETURN %s; END $f$',
-            o.l, o.r, o.result, pg_catalog.concat_ws(' ', o.l, o.op, o.r), o.impl);
+            n, o.l, o.r, o.result, pg_catalog.concat_ws(' ', o.l, o.op, o.r), o.impl);
         EXECUTE pg_catalog.format(
-            'CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.hostile_op)',
-            o.op, o.l, o.r);
+            'CREATE OPERATOR public.%s'
+            ' (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.hostile_op_%s)',
+            o.op, o.l, o.r, n);
     END LOOP;
 END
 $$;
@@ -231,21 +245,53 @@ SELECT pg_catalog.count(*) AS listed FROM auth_keys.key_list;
 SELECT pg_catalog.count(*) AS rows FROM auth_keys.keys;
 SELECT pg_catalog.count(*) AS rows FROM auth_keys.events;
 SELECT auth_keys.revoke_key(:'owner_key_id');
-SELECT auth_keys.revoke_key(:'web_key_id');
-\echo :LAST_ERROR_SQLSTATE
 SELECT auth_keys.configure_tailnet('hardening.example', device_approval => true);
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_hardening_node;
 SELECT status, uses_left FROM auth_keys.validate_key(:'web_key');
 RESET SESSION AUTHORIZATION;
 
--- direct changes to the tables, which fire the constraints and the trigger
+-- nodes: enrolment and heartbeat by the node backend, then the members'
+-- functions on them (the tailnet now wants device approval)
+SET SESSION AUTHORIZATION regress_hardening_node;
+SELECT node_id AS web_node_id, authorized, key_expiry_disabled, reauthenticated
+  FROM auth_keys.register_node(
+        key => :'web_key', hostname => 'web-1',
+        node_key => 'nodekey:0000000000000000000000000000000000000000000000000000000000000001')
+\gset
+SELECT :'authorized' AS authorized, :'key_expiry_disabled' AS key_expiry_disabled,
+       :'reauthenticated' AS reauthenticated;
+SELECT tailnet, tags, reauthenticated
+  FROM auth_keys.register_node(
+        key => :'web_key', hostname => 'web-1',
+        node_key => 'nodekey:0000000000000000000000000000000000000000000000000000000000000001');
+SELECT auth_keys.register_node(
+        key => :'once_key', hostname => 'db-1',
+        node_key => 'nodekey:0000000000000000000000000000000000000000000000000000000000000002');
+\echo :LAST_ERROR_SQLSTATE
+SELECT auth_keys.node_seen(
+        'nodekey:0000000000000000000000000000000000000000000000000000000000000001') AS seen;
+SELECT auth_keys.node_seen(
+        'nodekey:00000000000000000000000000000000000000000000000000000000000000ff') AS seen;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_hardening_owner;
+SELECT hostname, status, tags FROM auth_keys.node_list;
+SELECT auth_keys.approve_node(:web_node_id);
+SELECT auth_keys.set_node_key_expiry(:web_node_id, disabled => false);
+SELECT auth_keys.set_node_tags(:web_node_id, ARRAY['tag:server', 'tag:web']);
+SELECT hostname, status, tags, key_expiry_disabled FROM auth_keys.node_list;
+SELECT auth_keys.delete_node(:web_node_id);
+SELECT pg_catalog.count(*) AS nodes FROM auth_keys.node_list;
+RESET SESSION AUTHORIZATION;
+
+-- direct changes to the tables, which check the constraints and fire the
+-- trigger
 UPDATE auth_keys.keys SET description = 'web, renamed'
  WHERE key_id OPERATOR(pg_catalog.=) :'web_key_id';
-UPDATE auth_keys.keys SET uses = 0, revoked_at = NULL, revoked_by = NULL
+UPDATE auth_keys.keys SET revoked_at = NULL, revoked_by = NULL
  WHERE key_id OPERATOR(pg_catalog.=) :'once_key_id';
 \echo :LAST_ERROR_SQLSTATE
-UPDATE auth_keys.keys SET description = pg_catalog.repeat('x', 51)
+UPDATE auth_keys.keys SET uses = uses OPERATOR(pg_catalog.-) 1
  WHERE key_id OPERATOR(pg_catalog.=) :'web_key_id';
 \echo :LAST_ERROR_SQLSTATE
 
@@ -283,7 +329,8 @@ SELECT now() IS NOT NULL AS now,
               'postgres'::regrole) AS format_2,
        has_function_privilege(10::oid, 'pg_catalog.now()'::pg_catalog.text,
                               'EXECUTE'::pg_catalog.text) AS has_function_privilege,
-       "least"(pg_catalog.now(), pg_catalog.now(), pg_catalog.now()) IS NOT NULL AS least;
+       "least"(pg_catalog.now(), pg_catalog.now(), pg_catalog.now()) IS NOT NULL AS least,
+       cardinality(ARRAY['a']::pg_catalog.text[]) AS cardinality;
 SELECT 'a'::pg_catalog.text = 'a'::pg_catalog.text AS eq_text,
        1::bigint = 1::bigint AS eq_bigint,
        1 = 1 AS eq_integer,
@@ -314,8 +361,14 @@ SELECT pg_catalog.now() <= pg_catalog.now() AS le_timestamptz,
        '\x00'::bytea AS domain_bytea,
        ROW('a')::hostile_t = 'a'::pg_catalog.text AS cast_text,
        ROW('1')::hostile_t = 1::bigint AS cast_bigint;
+SELECT 1 + 1 AS plus_integer,
+       2 > 1 AS gt_integer,
+       '1'::xid <> '2'::xid AS ne_xid,
+       CAST('nodekey:0000000000000000000000000000000000000000000000000000000000000001'
+            AS auth_keys.nodekey)
+       = CAST('nodekey:0000000000000000000000000000000000000000000000000000000000000001'
+              AS auth_keys.nodekey) AS eq_nodekey;
 SELECT pg_extension_config_dump('auth_keys.events', '');
-\echo :LAST_ERROR_SQLSTATE
 RESET search_path;
 SELECT DISTINCT object FROM public.hostile_calls ORDER BY object;
 
@@ -356,7 +409,8 @@ SELECT p.oid::regprocedure AS executable_by_public
    AND has_function_privilege('public', p.oid, 'EXECUTE')
    AND p.proname NOT IN ('tag_is_valid', 'tags_are_valid', 'key_status', 'key_uses_left',
                          'actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
-                         'tailnet_visible', 'key_visible', 'invalid_key_retention')
+                         'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
+                         'node_visible', 'node_status', 'invalid_key_retention')
    AND p.proname NOT LIKE 'nodekey\_%';
 
 -- ... then the helpers, which must be executable by anyone for row-level
@@ -367,7 +421,9 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.key_uses_left(boolean, integer, integer)',
                     'auth_keys.actor_tailnet_id()', 'auth_keys.actor_login()',
                     'auth_keys.actor_sees_all_keys()', 'auth_keys.tailnet_visible(bigint)',
-                    'auth_keys.key_visible(bigint, text)',
+                    'auth_keys.key_visible(bigint, text)', 'auth_keys.actor_sees_all_nodes()',
+                    'auth_keys.node_visible(bigint, text)',
+                    'auth_keys.node_status(boolean, timestamptz)',
                     'auth_keys.invalid_key_retention()']) AS f
  ORDER BY 1::text;
 
@@ -377,7 +433,9 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
  WHERE p.pronamespace = 'auth_keys'::regnamespace
    AND p.proname IN ('create_tailnet', 'set_member', 'remove_member', 'set_tag_owners',
                      'configure_tailnet', 'act_as', 'create_key', 'revoke_key',
-                     'validate_key', 'grant_tier', 'revoke_tier', 'tier_functions')
+                     'delete_node', 'approve_node', 'set_node_key_expiry', 'set_node_tags',
+                     'validate_key', 'register_node', 'node_seen',
+                     'grant_tier', 'revoke_tier', 'tier_functions')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)
@@ -412,7 +470,7 @@ DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT oid FROM pg_proc
-              WHERE pronamespace = 'public'::regnamespace AND proname = 'hostile_op' LOOP
+              WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'hostile\_op\_%' LOOP
         EXECUTE format('DROP FUNCTION %s CASCADE', f);
     END LOOP;
 END
@@ -421,13 +479,14 @@ DROP FUNCTION public.now(), public.length(bytea), public.length(text),
     public.octet_length(text), public.char_length(text), public.jsonb_in(text),
     public.array_to_json(text[]), public.unnest(text[]), public.format(text, regrole),
     public.format(text, regprocedure, regrole), public.has_function_privilege(oid, text, text),
-    public.least(timestamptz, timestamptz, timestamptz),
+    public.least(timestamptz, timestamptz, timestamptz), public.cardinality(text[]),
     public.pg_extension_config_dump(regclass, text);
 RESET client_min_messages;
+DROP OWNED BY regress_hardening_owner, regress_hardening_node;
 DROP ROLE regress_hardening_owner, regress_hardening_node;
 SELECT count(*) AS hostile_objects_left
   FROM pg_proc
  WHERE pronamespace = 'public'::regnamespace
    AND (proname LIKE 'hostile%' OR proname IN ('now', 'length', 'octet_length', 'char_length',
         'jsonb_in', 'array_to_json', 'unnest', 'format', 'has_function_privilege', 'least',
-        'pg_extension_config_dump'));
+        'cardinality', 'pg_extension_config_dump'));
