@@ -58,24 +58,26 @@ CREATE FUNCTION auth_keys.actor_sees_all_nodes() RETURNS boolean
     SET search_path = pg_catalog, pg_temp;
 
 -- Row visibility, one definition for policies and views alike.  Written as
--- SQL-standard bodies, so they are bound at creation and inlined.
+-- SQL-standard bodies, so they are bound at creation; simple expressions,
+-- so the planner inlines them and "tailnet_id = actor_tailnet_id()" (a
+-- stable function) can use the tailnet indexes.
 CREATE FUNCTION auth_keys.tailnet_visible(tailnet_id bigint) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
-    RETURN tailnet_id OPERATOR(pg_catalog.=) (SELECT auth_keys.actor_tailnet_id());
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id();
 
 CREATE FUNCTION auth_keys.key_visible(tailnet_id bigint, created_by text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
-    RETURN tailnet_id OPERATOR(pg_catalog.=) (SELECT auth_keys.actor_tailnet_id())
-       AND ((SELECT auth_keys.actor_sees_all_keys())
-            OR created_by OPERATOR(pg_catalog.=) (SELECT auth_keys.actor_login()));
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
+       AND (auth_keys.actor_sees_all_keys()
+            OR created_by OPERATOR(pg_catalog.=) auth_keys.actor_login());
 
 -- owners, admins, IT and network admins and auditors see every node;
 -- other members their own
 CREATE FUNCTION auth_keys.node_visible(tailnet_id bigint, user_login text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
-    RETURN tailnet_id OPERATOR(pg_catalog.=) (SELECT auth_keys.actor_tailnet_id())
-       AND ((SELECT auth_keys.actor_sees_all_nodes())
-            OR user_login OPERATOR(pg_catalog.=) (SELECT auth_keys.actor_login()));
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
+       AND (auth_keys.actor_sees_all_nodes()
+            OR user_login OPERATOR(pg_catalog.=) auth_keys.actor_login());
 
 CREATE FUNCTION auth_keys.node_status(authorized boolean, node_key_expires_at timestamptz)
     RETURNS text
