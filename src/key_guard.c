@@ -89,7 +89,9 @@ auth_keys_keys_guard(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "keys_guard must be a BEFORE UPDATE FOR EACH ROW trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("keys_guard must be fired BEFORE UPDATE FOR EACH ROW")));
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	old_row = trigdata->tg_trigtuple;
