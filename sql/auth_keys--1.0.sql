@@ -624,33 +624,49 @@ GRANT EXECUTE ON FUNCTION
     auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
     TO PUBLIC;
 
--- The functions of each tier, in one place: grant_tier and revoke_tier use it.
+-- The functions of each tier, in one place: grant_tier and revoke_tier use
+-- it.  configure_tailnet is in two tiers: operators configure any tailnet,
+-- owners and admins their own.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
-    LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT f.f::regprocedure
-      FROM pg_catalog.unnest(CASE
-           WHEN tier OPERATOR(pg_catalog.=) 'operator' THEN ARRAY[
-               'auth_keys.create_tailnet(text, boolean, interval)',
-               'auth_keys.set_member(text, text, text, name)',
-               'auth_keys.remove_member(text, text)',
-               'auth_keys.set_tag_owners(text, text, text[])',
-               'auth_keys.configure_tailnet(text, boolean, interval)',
-               'auth_keys.act_as(text, text)']
-           WHEN tier OPERATOR(pg_catalog.=) 'actor' THEN ARRAY[
-               'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
-               'auth_keys.revoke_key(text)',
-               'auth_keys.delete_node(bigint)',
-               'auth_keys.approve_node(bigint)',
-               'auth_keys.set_node_key_expiry(bigint, boolean)',
-               'auth_keys.set_node_tags(bigint, text[])',
-               'auth_keys.configure_tailnet(text, boolean, interval)']
-           WHEN tier OPERATOR(pg_catalog.=) 'node' THEN ARRAY[
-               'auth_keys.validate_key(text)',
-               'auth_keys.register_node(text, auth_keys.nodekey, text)',
-               'auth_keys.node_seen(auth_keys.nodekey)']
-           END) AS f(f);
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tier = 'operator' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_tailnet(text, boolean, interval)',
+            'auth_keys.set_member(text, text, text, name)',
+            'auth_keys.remove_member(text, text)',
+            'auth_keys.set_tag_owners(text, text, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.act_as(text, text)']::regprocedure[]);
+    ELSIF tier = 'actor' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+            'auth_keys.revoke_key(text)',
+            'auth_keys.delete_node(bigint)',
+            'auth_keys.approve_node(bigint)',
+            'auth_keys.set_node_key_expiry(bigint, boolean)',
+            'auth_keys.set_node_tags(bigint, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)']::regprocedure[]);
+    ELSIF tier = 'node' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.validate_key(text)',
+            'auth_keys.register_node(text, auth_keys.nodekey, text)',
+            'auth_keys.node_seen(auth_keys.nodekey)']::regprocedure[]);
+    ELSE
+        RAISE EXCEPTION 'invalid tier "%"', tier
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The tiers are operator, actor and node.';
+    END IF;
 END;
+$$;
+
+-- The relations the operator and actor tiers read (the keys table apart:
+-- every column of it but the secret's hash).
+CREATE FUNCTION auth_keys.tier_relations() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN 'auth_keys.tailnets, auth_keys.members, auth_keys.tag_owners, auth_keys.events, '
+           'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, auth_keys.node_list';
 
 CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -658,22 +674,13 @@ AS $$
 DECLARE
     fn regprocedure;
 BEGIN
-    IF tier IS NULL OR tier NOT IN ('operator', 'actor', 'node') THEN
-        RAISE EXCEPTION 'invalid tier "%"', tier
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The tiers are operator, actor and node.';
-    END IF;
-    EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
+    EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
     IF tier IN ('operator', 'actor') THEN
-        -- read access to every column but the secret's hash; row-level
-        -- security still limits the rows to the actor's tailnet
-        EXECUTE format('GRANT SELECT ON auth_keys.tailnets, auth_keys.members, '
-                       'auth_keys.tag_owners, auth_keys.events, auth_keys.nodes, '
-                       'auth_keys.key_list, auth_keys.recent_invalid_keys, '
-                       'auth_keys.node_list TO %s', grantee);
+        -- row-level security still limits the rows to the actor's tailnet
+        EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.tier_relations(), grantee);
         EXECUTE format('GRANT SELECT (key_id, tailnet_id, created_by, description, reusable, '
                        'ephemeral, preauthorized, tags, max_uses, uses, created_at, expires_at, '
                        'revoked_at, revoked_by, last_used_at, used_up_at, invalid_at) '
@@ -682,46 +689,36 @@ BEGIN
 END;
 $$;
 
+-- Takes a tier away, and leaves what another tier the role still holds
+-- grants: a role holds a tier when it may execute all of its functions.
 CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    kept text[];
     fn regprocedure;
 BEGIN
-    IF tier IS NULL OR tier NOT IN ('operator', 'actor', 'node') THEN
-        RAISE EXCEPTION 'invalid tier "%"', tier
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The tiers are operator, actor and node.';
-    END IF;
-    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
+    SELECT COALESCE(array_agg(t), '{}') INTO kept
+      FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
+     WHERE t <> tier
+       AND NOT EXISTS (SELECT FROM auth_keys.tier_functions(t) AS f
+                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'));
+    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier)
+              EXCEPT
+              SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
     END LOOP;
-    -- a function in two tiers (configure_tailnet) stays with the tier kept
-    FOR fn IN SELECT f FROM pg_catalog.unnest(ARRAY['operator', 'actor', 'node']) AS t(t),
-                   auth_keys.tier_functions(t.t) AS f
-               WHERE t.t OPERATOR(pg_catalog.<>) tier
-                 AND has_function_privilege(grantee::oid,
-                         (SELECT g FROM auth_keys.tier_functions(t.t) AS g
-                           WHERE g OPERATOR(pg_catalog.<>) 'auth_keys.configure_tailnet(text, boolean, interval)'::regprocedure
-                           LIMIT 1), 'EXECUTE') LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
-    END LOOP;
-    -- read access goes with the last of the operator and actor tiers
-    IF NOT has_function_privilege(grantee::oid, 'auth_keys.act_as(text, text)', 'EXECUTE')
-       AND NOT has_function_privilege(grantee::oid, 'auth_keys.revoke_key(text)', 'EXECUTE') THEN
-        EXECUTE format('REVOKE SELECT ON auth_keys.tailnets, auth_keys.members, '
-                       'auth_keys.tag_owners, auth_keys.events, auth_keys.keys, '
-                       'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, '
-                       'auth_keys.node_list FROM %s', grantee);
+    IF NOT kept && ARRAY['operator', 'actor'] THEN
+        EXECUTE format('REVOKE SELECT ON %s, auth_keys.keys FROM %s',
+                       auth_keys.tier_relations(), grantee);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(ARRAY['operator', 'actor', 'node']) AS t(t),
-                               auth_keys.tier_functions(t.t) AS f
-                    WHERE has_function_privilege(grantee::oid, f, 'EXECUTE')) THEN
+    IF cardinality(kept) = 0 THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
     END IF;
 END;
 $$;
 
 REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.tier_relations() FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;

@@ -41,6 +41,7 @@
 #include "utils/memutils.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "query.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_act_as);
@@ -391,10 +392,7 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	char	   *login;
 	ExplicitActor *actor;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tailnet and login must not be null")));
+	RequireArguments(fcinfo, 2);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 

@@ -17,11 +17,11 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "utils/builtins.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/timestamp.h"
 #include "utils/json.h"
+#include "utils/timestamp.h"
 
 #include "actor.h"
 #include "event.h"

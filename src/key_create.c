@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "auth_keys.h"
 #include "event.h"
 #include "key_format.h"
@@ -58,16 +59,6 @@ typedef struct KeyRequest
 	int32		max_uses;
 } KeyRequest;
 
-static bool
-bool_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be null", name)));
-	return PG_GETARG_BOOL(argno);
-}
-
 /*
  * Read and check the arguments.  NULL tags mean none and a NULL expiry the
  * default of 90 days, as if they had been left out.
@@ -75,9 +66,10 @@ bool_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 static void
 read_request(FunctionCallInfo fcinfo, KeyRequest *req)
 {
-	req->reusable = bool_arg(fcinfo, 0, "reusable");
-	req->ephemeral = bool_arg(fcinfo, 1, "ephemeral");
-	req->preauthorized = bool_arg(fcinfo, 2, "preauthorized");
+	RequireArguments(fcinfo, 3);
+	req->reusable = PG_GETARG_BOOL(0);
+	req->ephemeral = PG_GETARG_BOOL(1);
+	req->preauthorized = PG_GETARG_BOOL(2);
 
 	if (PG_ARGISNULL(3))
 	{

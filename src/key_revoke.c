@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "event.h"
 #include "query.h"
 
@@ -52,10 +53,7 @@ auth_keys_revoke_key(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		already_revoked;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("key_id must not be null")));
+	RequireArgument(fcinfo, 0);
 	key_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	actor = ActorRequire();
 	RequireKeyManager(actor, "revoke");

@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "event.h"
 #include "query.h"
 #include "tailnet.h"
@@ -90,10 +91,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tailnet, login and role must not be null")));
+	RequireArguments(fcinfo, 3);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	role = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -171,10 +169,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	char	  **revoked_ids;
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tailnet and login must not be null")));
+	RequireArguments(fcinfo, 2);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "auth_keys.h"
 #include "event.h"
 #include "node.h"
@@ -93,10 +94,7 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 	char	   *user_login;
 	bool		allowed;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node_id must not be null")));
+	RequireArgument(fcinfo, 0);
 	node_id = PG_GETARG_DATUM(0);
 	row.node_id = DatumGetInt64(node_id);
 	if (QueryRun(&lock, &node_id, NULL, false) == 0)
@@ -201,10 +199,7 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("disabled must not be null")));
+	RequireArgument(fcinfo, 1);
 	disabled = PG_GETARG_BOOL(1);
 
 	SPI_connect();
@@ -246,10 +241,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tags must not be null")));
+	RequireArgument(fcinfo, 1);
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 
 	SPI_connect();

@@ -45,6 +45,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "arguments.h"
 #include "event.h"
 #include "key_format.h"
 #include "key_record.h"
@@ -130,22 +131,60 @@ spend_key(const KeyRecord *key)
 	refuse_key(status == KEY_VALID ? KEY_USED : status);
 }
 
+/* Refuse a node key that another tailnet has enrolled. */
+static void
+refuse_foreign_node_key(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("node key is enrolled in another tailnet"),
+			 errhint("Delete the node there first, or generate a new node key.")));
+}
+
 /*
- * auth_keys.register_node(key text, node_key auth_keys.nodekey,
- *		hostname text) RETURNS TABLE (node_id bigint, tailnet text,
- *		user_login text, tags text[], authorized boolean, ephemeral boolean,
- *		key_expiry_disabled boolean, node_key_expires_at timestamptz,
- *		reauthenticated boolean)
- *		Node-facing tier.
+ * Whether the node key is enrolled already, and with this very key: then
+ * presenting the key again spends nothing.  A node key of another tailnet
+ * is refused.
  */
-Datum
-auth_keys_register_node(PG_FUNCTION_ARGS)
+static bool
+enrolled_with_key(Datum node_key, Oid nodekey_type, const KeyRecord *key)
 {
 	static SqlStatement find_node = {
 		"SELECT tailnet_id, auth_key_id FROM auth_keys.nodes"
 		" WHERE node_key OPERATOR(auth_keys.=) $1",
 		1, {InvalidOid}
 	};
+	char	   *enrolled_with;
+
+	QuerySetArgType(&find_node, 0, nodekey_type);
+	if (QueryRun(&find_node, &node_key, NULL, true) == 0)
+		return false;
+	if (DatumGetInt64(QueryGetNotNull(0, 1)) != key->tailnet_id)
+		refuse_foreign_node_key();
+	enrolled_with = QueryGetText(0, 2);
+	return enrolled_with != NULL && strcmp(enrolled_with, key->key_id) == 0;
+}
+
+/* The node as enrol_node left it. */
+typedef struct EnrolledNode
+{
+	int64		node_id;
+	bool		authorized;
+	bool		reauthenticated;
+	bool		tagged;
+	TimestampTz node_key_expires_at;
+} EnrolledNode;
+
+/*
+ * Enrol the node with the identity the key gives it, or re-authenticate
+ * the node that has this node key, in one upsert: a concurrent deletion or
+ * registration of the same node key cannot slip between a check and a
+ * write.  An authorized node stays authorized.
+ */
+static EnrolledNode
+enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
+		   const KeyRecord *key)
+{
 	static SqlStatement upsert = {
 		"INSERT INTO auth_keys.nodes AS n"
 		"  (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,"
@@ -167,30 +206,63 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
 		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
 	};
+	EnrolledNode node;
+	Datum		values[10];
+	char		nulls[10];
+
+	node.tagged = ArrayGetNItems(ARR_NDIM(key->tags), ARR_DIMS(key->tags)) > 0;
+	node.node_key_expires_at = GetCurrentTransactionStartTimestamp() +
+		key->node_key_expiry_usecs;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(key->tailnet_id);
+	values[1] = node_key;
+	values[2] = PointerGetDatum(hostname);
+	values[3] = CStringGetTextDatum(key->created_by);
+	nulls[3] = node.tagged ? 'n' : ' ';
+	values[4] = PointerGetDatum(key->tags);
+	values[5] = CStringGetTextDatum(key->key_id);
+	values[6] = BoolGetDatum(key->ephemeral);
+	values[7] = BoolGetDatum(!key->device_approval || key->preauthorized);
+	values[8] = BoolGetDatum(node.tagged);
+	values[9] = TimestampTzGetDatum(node.node_key_expires_at);
+	nulls[9] = node.tagged ? 'n' : ' ';
+
+	QuerySetArgType(&upsert, 1, nodekey_type);
+	if (QueryRun(&upsert, values, nulls, false) != 1)
+		refuse_foreign_node_key();	/* enrolled elsewhere meanwhile */
+	node.node_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	node.authorized = DatumGetBool(QueryGetNotNull(0, 2));
+	node.reauthenticated = DatumGetBool(QueryGetNotNull(0, 3));
+	return node;
+}
+
+/*
+ * auth_keys.register_node(key text, node_key auth_keys.nodekey,
+ *		hostname text) RETURNS TABLE (node_id bigint, tailnet text,
+ *		user_login text, tags text[], authorized boolean, ephemeral boolean,
+ *		key_expiry_disabled boolean, node_key_expires_at timestamptz,
+ *		reauthenticated boolean)
+ *		Node-facing tier.
+ */
+Datum
+auth_keys_register_node(PG_FUNCTION_ARGS)
+{
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			nodekey_type = NodeKeyArgType(fcinfo, 1);
 	KeyRecord	key;
 	KeyStatus	status;
 	Datum		node_key;
 	text	   *hostname;
-	bool		tagged;
-	bool		same_key_again = false;
-	Datum		values[10];
-	char		nulls[10];
-	int64		node_id;
-	bool		authorized;
-	bool		reauthenticated;
-	TimestampTz expires_at;
+	bool		same_key_again;
+	EnrolledNode node;
 	Datum		result[REGISTER_COLUMNS];
 	bool		result_nulls[REGISTER_COLUMNS];
 	StringInfoData detail;
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node_key must not be null")));
+	RequireArgument(fcinfo, 1);
 	node_key = PG_GETARG_DATUM(1);
 	hostname = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	NodeRequireHostname(hostname);
@@ -199,28 +271,11 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || !KeyProve(PG_GETARG_TEXT_PP(0), &key))
 		refuse_key(KEY_INVALID);
 
-	QuerySetArgType(&find_node, 0, nodekey_type);
-	QuerySetArgType(&upsert, 1, nodekey_type);
-
-	/* where is this node key enrolled already? */
-	if (QueryRun(&find_node, &node_key, NULL, true) == 1)
-	{
-		bool		isnull;
-		Datum		enrolled_with = QueryGet(0, 2, &isnull);
-
-		if (DatumGetInt64(QueryGetNotNull(0, 1)) != key.tailnet_id)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("node key is enrolled in another tailnet"),
-					 errhint("Delete the node there first, or generate a new node key.")));
-		same_key_again = !isnull &&
-			strcmp(TextDatumGetCString(enrolled_with), key.key_id) == 0;
-	}
-
 	/*
 	 * The node that a key enrolled may present it again and spends nothing
 	 * (a one-off key is "used" by then); anyone else spends a use.
 	 */
+	same_key_again = enrolled_with_key(node_key, nodekey_type, &key);
 	status = KeyRecordStatus(&key);
 	if (same_key_again && status == KEY_USED)
 		status = KEY_VALID;
@@ -229,36 +284,14 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	if (!same_key_again)
 		spend_key(&key);
 
-	tagged = ArrayGetNItems(ARR_NDIM(key.tags), ARR_DIMS(key.tags)) > 0;
-	expires_at = GetCurrentTransactionStartTimestamp() + key.node_key_expiry_usecs;
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = Int64GetDatum(key.tailnet_id);
-	values[1] = node_key;
-	values[2] = PointerGetDatum(hostname);
-	values[3] = CStringGetTextDatum(key.created_by);
-	nulls[3] = tagged ? 'n' : ' ';
-	values[4] = PointerGetDatum(key.tags);
-	values[5] = CStringGetTextDatum(key.key_id);
-	values[6] = BoolGetDatum(key.ephemeral);
-	values[7] = BoolGetDatum(!key.device_approval || key.preauthorized);
-	values[8] = BoolGetDatum(tagged);
-	values[9] = TimestampTzGetDatum(expires_at);
-	nulls[9] = tagged ? 'n' : ' ';
-	if (QueryRun(&upsert, values, nulls, false) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("node key is enrolled in another tailnet"),
-				 errhint("Delete the node there first, or generate a new node key.")));
-	node_id = DatumGetInt64(QueryGetNotNull(0, 1));
-	authorized = DatumGetBool(QueryGetNotNull(0, 2));
-	reauthenticated = DatumGetBool(QueryGetNotNull(0, 3));
+	node = enrol_node(node_key, nodekey_type, hostname, &key);
 
 	/*
 	 * The node found above was deleted before the upsert, which therefore
 	 * enrolled it afresh: that is a new registration, and spends a use (or
 	 * fails) like any other.  Deleting a node never gives a key its use back.
 	 */
-	if (same_key_again && !reauthenticated)
+	if (same_key_again && !node.reauthenticated)
 	{
 		same_key_again = false;
 		spend_key(&key);
@@ -266,23 +299,23 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "hostname", text_to_cstring(hostname));
-	JsonAddBool(&detail, "reauthenticated", reauthenticated);
+	JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
 	EventRecord(key.tailnet_id,
 				same_key_again ? "node.reauthenticated" : "key.used",
-				key.key_id, node_id, JsonFinish(&detail));
+				key.key_id, node.node_id, JsonFinish(&detail));
 
 	memset(result_nulls, false, sizeof(result_nulls));
-	result[0] = Int64GetDatum(node_id);
+	result[0] = Int64GetDatum(node.node_id);
 	result[1] = CStringGetTextDatum(key.tailnet);
-	result[2] = values[3];
-	result_nulls[2] = tagged;
+	result[2] = CStringGetTextDatum(key.created_by);
+	result_nulls[2] = node.tagged;
 	result[3] = PointerGetDatum(key.tags);
-	result[4] = BoolGetDatum(authorized);
+	result[4] = BoolGetDatum(node.authorized);
 	result[5] = BoolGetDatum(key.ephemeral);
-	result[6] = BoolGetDatum(tagged);
-	result[7] = TimestampTzGetDatum(expires_at);
-	result_nulls[7] = tagged;
-	result[8] = BoolGetDatum(reauthenticated);
+	result[6] = BoolGetDatum(node.tagged);
+	result[7] = TimestampTzGetDatum(node.node_key_expires_at);
+	result_nulls[7] = node.tagged;
+	result[8] = BoolGetDatum(node.reauthenticated);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
 	SPI_finish();
 

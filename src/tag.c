@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "event.h"
 #include "query.h"
 #include "tag.h"
@@ -341,10 +342,7 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tailnet, tag and owners must not be null")));
+	RequireArguments(fcinfo, 3);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	tag = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	owners = PG_GETARG_ARRAYTYPE_P(2);

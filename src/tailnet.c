@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "actor.h"
+#include "arguments.h"
 #include "auth_keys.h"
 #include "event.h"
 #include "query.h"
@@ -108,10 +109,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("name, device_approval and node_key_expiry must not be null")));
+	RequireArguments(fcinfo, 3);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	require_tailnet_name(name);
 	require_node_key_expiry(PG_GETARG_INTERVAL_P(2));
@@ -158,10 +156,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	StringInfoData detail;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tailnet must not be null")));
+	RequireArgument(fcinfo, 0);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!PG_ARGISNULL(2))
 		require_node_key_expiry(PG_GETARG_INTERVAL_P(2));
