@@ -5,50 +5,11 @@ CREATE EXTENSION auth_keys;
 CREATE EXTENSION pgcrypto;
 \set SHOW_CONTEXT never
 
---
--- Helpers to build keys by hand: zlib's CRC-32 (bit by bit) and the
--- checksum of the key format, 6 base62 digits, most significant first.
---
-CREATE FUNCTION regress_register_node_crc32(data text) RETURNS bigint
-    LANGUAGE plpgsql IMMUTABLE STRICT
-AS $$
-DECLARE
-    bytes bytea := convert_to(data, 'UTF8');
-    crc bigint := 4294967295;
-BEGIN
-    FOR i IN 0 .. length(bytes) - 1 LOOP
-        crc := crc # get_byte(bytes, i);
-        FOR j IN 1 .. 8 LOOP
-            IF crc & 1 = 1 THEN
-                crc := (crc >> 1) # 3988292384;     -- 0xEDB88320
-            ELSE
-                crc := crc >> 1;
-            END IF;
-        END LOOP;
-    END LOOP;
-    RETURN crc # 4294967295;
-END;
-$$;
-
-CREATE FUNCTION regress_register_node_checksum(body text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE STRICT
-AS $$
-DECLARE
-    digits constant text :=
-        '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-    crc bigint := regress_register_node_crc32(body);
-    result text := '';
-BEGIN
-    FOR i IN 1 .. 6 LOOP
-        result := substr(digits, (crc % 62)::int + 1, 1) || result;
-        crc := crc / 62;
-    END LOOP;
-    RETURN body || result;
-END;
-$$;
+-- Keys built by hand, independently of the extension's C code.
+\i test/fixtures/key_checksum.sql
 
 -- The helpers agree with the standard check value of CRC-32.
-SELECT to_hex(regress_register_node_crc32('123456789')) AS crc32_check_value;
+SELECT to_hex(regress_crc32('123456789')) AS crc32_check_value;
 
 --
 -- Set-up: two tailnets, a node-facing role, members, tags, keys
@@ -93,7 +54,7 @@ SELECT key_id AS gxtag_id, key AS gxtag
 COMMIT;
 
 -- The helpers reproduce the checksum of a real key.
-SELECT regress_register_node_checksum(left(:'once', -6)) = :'once' AS checksum_matches;
+SELECT regress_with_checksum(left(:'once', -6)) = :'once' AS checksum_matches;
 
 SELECT 'nodekey:' || repeat('01', 32) AS nk1, 'nodekey:' || repeat('02', 32) AS nk2,
        'nodekey:' || repeat('03', 32) AS nk3, 'nodekey:' || repeat('04', 32) AS nk4,
@@ -301,15 +262,15 @@ SELECT n.hostname, t.name FROM auth_keys.nodes n JOIN auth_keys.tailnets t USING
 SELECT count(*) AS nodes_before FROM auth_keys.nodes \gset
 -- a correct checksum over a forged secret, over a case-swapped secret, and
 -- over an unknown key id
-SELECT regress_register_node_checksum(left(:'target', 23) || repeat('A', 32)) AS forged,
-       regress_register_node_checksum(left(:'target', 23) ||
+SELECT regress_with_checksum(left(:'target', 23) || repeat('A', 32)) AS forged,
+       regress_with_checksum(left(:'target', 23) ||
                                       translate(substr(:'target', 24, 32), u || l, l || u))
            AS swapped,
-       regress_register_node_checksum('pgak-auth-unknownKey00-' || substr(:'target', 24, 32))
+       regress_with_checksum('pgak-auth-unknownKey00-' || substr(:'target', 24, 32))
            AS unknown
   FROM (VALUES ('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) AS alphabet(u, l)
 \gset
-SELECT regress_register_node_checksum(left(:'forged', -6)) = :'forged' AS forged_checksum_ok,
+SELECT regress_with_checksum(left(:'forged', -6)) = :'forged' AS forged_checksum_ok,
        :'swapped' <> :'target' AS swapped_differs;
 -- the key is fine
 SELECT status FROM auth_keys.validate_key(:'target');
@@ -383,7 +344,7 @@ SELECT hostname, authorized, status FROM auth_keys.node_list WHERE auth_key_id =
 COMMIT;
 
 -- An expired key, made by hand: created 40 days ago, expired 10 days ago.
-SELECT regress_register_node_checksum('pgak-auth-expiredKey01-' || repeat('Ex', 16)) AS expired
+SELECT regress_with_checksum('pgak-auth-expiredKey01-' || repeat('Ex', 16)) AS expired
 \gset
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, created_at,
                             expires_at, secret_hash)
@@ -399,7 +360,7 @@ SELECT 'shortLived01', tailnet_id, 'olivia', true, now() - interval '1 day',
   FROM auth_keys.tailnets WHERE name = 'acme';
 SELECT authorized
   FROM auth_keys.register_node(
-      regress_register_node_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),
+      regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),
       :'nk18', 'short-lived');
 COMMIT;
 SELECT pg_sleep(0.2);
@@ -408,7 +369,7 @@ SELECT key_id, status FROM auth_keys.validate_key(:'expired');
 SELECT * FROM auth_keys.register_node(:'expired', :'nk19', 'too-late');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM auth_keys.register_node(
-    regress_register_node_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),
+    regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),
     :'nk19', 'too-late');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
@@ -461,7 +422,7 @@ SELECT count(*) AS events_with_key_material
        (VALUES (:'once'), (:'multi'), (:'two'), (:'tagged'), (:'eph'), (:'target'),
                (:'rev'), (:'revonce'), (:'nina'), (:'gx'), (:'gxpre'), (:'gxtag'),
                (:'expired'),
-               (regress_register_node_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16))))
+               (regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16))))
            AS k(key)
  WHERE strpos(e::text, k.key) > 0 OR strpos(e::text, substr(k.key, 24, 32)) > 0;
 
@@ -471,7 +432,7 @@ SELECT count(*) AS events_with_key_material
 DROP EXTENSION auth_keys;
 -- the schema holds the USAGE grant of grant_tier
 DROP SCHEMA auth_keys;
-DROP FUNCTION regress_register_node_checksum(text);
-DROP FUNCTION regress_register_node_crc32(text);
+DROP FUNCTION regress_with_checksum(text);
+DROP FUNCTION regress_crc32(text);
 DROP EXTENSION pgcrypto;
 DROP ROLE regress_register_node_backend;
