@@ -429,8 +429,10 @@ CREATE POLICY tailnet_rows ON auth_keys.members
     USING (auth_keys.tailnet_visible(tailnet_id));
 CREATE POLICY tailnet_rows ON auth_keys.tag_owners
     USING (auth_keys.tailnet_visible(tailnet_id));
-CREATE POLICY tailnet_rows ON auth_keys.events
-    USING (auth_keys.tailnet_visible(tailnet_id));
+-- the audit trail is for owners, admins and auditors; other members see
+-- what they did themselves
+CREATE POLICY visible_events ON auth_keys.events
+    USING (auth_keys.key_visible(tailnet_id, actor));
 CREATE POLICY visible_nodes ON auth_keys.nodes
     USING (auth_keys.node_visible(tailnet_id, user_login));
 -- members who are not owner, admin or auditor see only their own keys
