@@ -273,6 +273,17 @@ ActorDescribe(void)
 
 	if (actor != NULL)
 		return pstrdup(actor->login);
+	return CallerRoleDescribe();
+}
+
+/*
+ * CallerRoleDescribe
+ *		"role:" and the calling database role, for the audit trail of
+ *		node-facing functions, which act for no member.
+ */
+char *
+CallerRoleDescribe(void)
+{
 	return psprintf("role:%s", GetUserNameFromId(GetOuterUserId(), false));
 }
 

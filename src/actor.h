@@ -38,6 +38,7 @@ extern const Actor *ActorCurrent(void);
 extern const Actor *ActorRequire(void);
 extern void ActorForget(void);
 extern char *ActorDescribe(void);
+extern char *CallerRoleDescribe(void);
 extern bool CallerIsOperator(void);
 
 extern MemberRole RoleFromName(const char *name);

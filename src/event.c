@@ -29,12 +29,14 @@
 
 /*
  * EventRecord
- *		Append an event.  key_id may be NULL, node_id EVENT_NO_NODE and
- *		detail_json NULL (an empty object) when they do not apply.
+ *		Append an event by "actor" (ActorDescribe, or CallerRoleDescribe for
+ *		node-facing functions, which have no actor to look up).  key_id may
+ *		be NULL, node_id EVENT_NO_NODE and detail_json NULL (an empty object)
+ *		when they do not apply.
  */
 void
-EventRecord(int64 tailnet_id, const char *action, const char *key_id,
-			int64 node_id, const char *detail_json)
+EventRecord(const char *actor, int64 tailnet_id, const char *action,
+			const char *key_id, int64 node_id, const char *detail_json)
 {
 	static SqlStatement insert = {
 		"INSERT INTO auth_keys.events"
@@ -46,7 +48,7 @@ EventRecord(int64 tailnet_id, const char *action, const char *key_id,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = Int64GetDatum(tailnet_id);
-	values[1] = CStringGetTextDatum(ActorDescribe());
+	values[1] = CStringGetTextDatum(actor);
 	values[2] = CStringGetTextDatum(action);
 	if (key_id != NULL)
 		values[3] = CStringGetTextDatum(key_id);

@@ -18,9 +18,9 @@
 /* no node */
 #define EVENT_NO_NODE	0
 
-extern void EventRecord(int64 tailnet_id, const char *action,
-						const char *key_id, int64 node_id,
-						const char *detail_json);
+extern void EventRecord(const char *actor, int64 tailnet_id,
+						const char *action, const char *key_id,
+						int64 node_id, const char *detail_json);
 extern void JsonAddText(StringInfo json, const char *field, const char *value);
 extern void JsonAddBool(StringInfo json, const char *field, bool value);
 extern void JsonAddRaw(StringInfo json, const char *field, const char *value);

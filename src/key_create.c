@@ -215,8 +215,8 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	if (!inserted)
 		elog(ERROR, "could not find a free authentication key id");
 
-	EventRecord(actor->tailnet_id, "key.created", key_id, EVENT_NO_NODE,
-				creation_detail(&req, expires_at));
+	EventRecord(actor->login, actor->tailnet_id, "key.created", key_id,
+				EVENT_NO_NODE, creation_detail(&req, expires_at));
 
 	AuthKeyFormat(auth_keys_key_prefix, key_id, secret, key);
 	explicit_bzero(secret, sizeof(secret));

@@ -83,8 +83,8 @@ auth_keys_revoke_key(PG_FUNCTION_ARGS)
 	{
 		values[1] = CStringGetTextDatum(actor->login);
 		QueryRun(&revoke, values, NULL, false);
-		EventRecord(actor->tailnet_id, "key.revoked", key_id, EVENT_NO_NODE,
-					NULL);
+		EventRecord(actor->login, actor->tailnet_id, "key.revoked", key_id,
+					EVENT_NO_NODE, NULL);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -130,7 +130,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	JsonAddText(&detail, "role", role);
 	JsonAddText(&detail, "db_role",
 				PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
-	EventRecord(tailnet_id, "member.set", NULL, EVENT_NO_NODE,
+	EventRecord(ActorDescribe(), tailnet_id, "member.set", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();
 	ActorForget();
@@ -167,6 +167,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	uint64		revoked;
 	char	  **revoked_ids;
+	char	   *who;
 	StringInfoData detail;
 
 	RequireArguments(fcinfo, 2);
@@ -174,6 +175,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	SPI_connect();
+	who = ActorDescribe();		/* before the member, maybe the actor, goes */
 	tailnet_id = TailnetIdByName(tailnet);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PG_GETARG_DATUM(1);
@@ -181,18 +183,18 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
-	values[2] = CStringGetTextDatum(ActorDescribe());
+	values[2] = CStringGetTextDatum(who);
 	revoked = QueryRun(&revoke_keys, values, NULL, false);
 	revoked_ids = palloc(sizeof(char *) * Max(revoked, 1));
 	for (uint64 i = 0; i < revoked; i++)
 		revoked_ids[i] = QueryGetText(i, 1);
 	for (uint64 i = 0; i < revoked; i++)
-		EventRecord(tailnet_id, "key.revoked", revoked_ids[i],
+		EventRecord(who, tailnet_id, "key.revoked", revoked_ids[i],
 					EVENT_NO_NODE, "{\"reason\":\"member removed\"}");
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "login", login);
-	EventRecord(tailnet_id, "member.removed", NULL, EVENT_NO_NODE,
+	EventRecord(who, tailnet_id, "member.removed", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();
 	ActorForget();

@@ -147,7 +147,8 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
 	node_id = Int64GetDatum(node.node_id);
 	QueryRun(&delete, &node_id, NULL, false);
-	EventRecord(node.tailnet_id, "node.deleted", NULL, node.node_id, NULL);
+	EventRecord(actor->login, node.tailnet_id, "node.deleted", NULL,
+				node.node_id, NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -172,7 +173,8 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
 	node_id = Int64GetDatum(node.node_id);
 	if (QueryRun(&approve, &node_id, NULL, false) > 0)
-		EventRecord(node.tailnet_id, "node.approved", NULL, node.node_id, NULL);
+		EventRecord(actor->login, node.tailnet_id, "node.approved", NULL,
+					node.node_id, NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -212,7 +214,7 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 										node.node_key_expiry_usecs);
 		nulls[2] = disabled ? 'n' : ' ';
 		QueryRun(&update, values, nulls, false);
-		EventRecord(node.tailnet_id,
+		EventRecord(actor->login, node.tailnet_id,
 					disabled ? "node.key_expiry_disabled" : "node.key_expiry_enabled",
 					NULL, node.node_id, NULL);
 	}
@@ -266,7 +268,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	JsonAddRaw(&detail, "tags",
 			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
 													   PointerGetDatum(tags))));
-	EventRecord(node.tailnet_id, "node.tagged", NULL, node.node_id,
+	EventRecord(actor->login, node.tailnet_id, "node.tagged", NULL, node.node_id,
 				JsonFinish(&detail));
 	SPI_finish();
 	PG_RETURN_VOID();

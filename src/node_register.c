@@ -45,6 +45,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "arguments.h"
 #include "event.h"
 #include "key_format.h"
@@ -300,7 +301,7 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	initStringInfo(&detail);
 	JsonAddText(&detail, "hostname", text_to_cstring(hostname));
 	JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
-	EventRecord(key.tailnet_id,
+	EventRecord(CallerRoleDescribe(), key.tailnet_id,
 				same_key_again ? "node.reauthenticated" : "key.used",
 				key.key_id, node.node_id, JsonFinish(&detail));
 

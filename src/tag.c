@@ -365,7 +365,8 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	JsonAddRaw(&detail, "owners",
 			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
 													   PointerGetDatum(owners))));
-	EventRecord(tailnet_id, "tag.set", NULL, EVENT_NO_NODE, JsonFinish(&detail));
+	EventRecord(ActorDescribe(), tailnet_id, "tag.set", NULL, EVENT_NO_NODE,
+				JsonFinish(&detail));
 	SPI_finish();
 	PG_RETURN_VOID();
 }

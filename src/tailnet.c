@@ -128,7 +128,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	JsonAddText(&detail, "name", name);
 	JsonAddBool(&detail, "device_approval", PG_GETARG_BOOL(1));
 	JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
-	EventRecord(tailnet_id, "tailnet.created", NULL, EVENT_NO_NODE,
+	EventRecord(ActorDescribe(), tailnet_id, "tailnet.created", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();
 	PG_RETURN_INT64(tailnet_id);
@@ -190,7 +190,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 			JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
 	}
 	QueryRun(&update, values, nulls, false);
-	EventRecord(tailnet_id, "tailnet.configured", NULL, EVENT_NO_NODE,
+	EventRecord(ActorDescribe(), tailnet_id, "tailnet.configured", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();
 	PG_RETURN_VOID();
