@@ -8,7 +8,7 @@ DATA = $(wildcard sql/auth_keys--*.sql)
 # pg_regress suites, in sql/ with expected output in expected/; each file
 # creates what it needs and drops it again, so the order is only cosmetic.
 REGRESS = nodekey tenants actor create_key validate_key revoke_key key_guards \
-	register_node nodes hardening privileges rls
+	register_node nodes hardening privileges rls read_only
 
 # Isolation specs live in test/specs with their output in test/expected.
 ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race
@@ -22,6 +22,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(wildcard src/*.h)
+
+# Each test area beyond pg_regress and isolation (races, fuzzing, sanitizers,
+# crash and standby tests, benchmarks) keeps its targets in test/<area>/*.mk.
+include $(sort $(wildcard $(srcdir)/test/*/*.mk))
 
 pgxs_dir := $(dir $(PGXS))
 PSQL = $(shell $(PG_CONFIG) --bindir)/psql

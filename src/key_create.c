@@ -35,6 +35,7 @@
 #include "key_secret.h"
 #include "query.h"
 #include "tag.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_create_key);
 
@@ -192,6 +193,7 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	Datum		result[3];
 	bool		result_nulls[3] = {false, false, false};
 
+	RequireWritable(fcinfo);
 	InitMaterializedSRF(fcinfo, 0);
 
 	actor = ActorRequire();

@@ -25,6 +25,7 @@
 #include "arguments.h"
 #include "event.h"
 #include "query.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_revoke_key);
 
@@ -53,6 +54,7 @@ auth_keys_revoke_key(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		already_revoked;
 
+	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
 	key_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	actor = ActorRequire();

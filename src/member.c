@@ -29,6 +29,7 @@
 #include "event.h"
 #include "query.h"
 #include "tailnet.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_set_member);
 PG_FUNCTION_INFO_V1(auth_keys_remove_member);
@@ -91,6 +92,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -170,6 +172,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	char	   *who;
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 2);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -45,6 +45,7 @@
 #include "node.h"
 #include "query.h"
 #include "tag.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_delete_node);
 PG_FUNCTION_INFO_V1(auth_keys_approve_node);
@@ -143,6 +144,7 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 	NodeRow		node;
 	Datum		node_id;
 
+	RequireWritable(fcinfo);
 	SPI_connect();
 	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
 	node_id = Int64GetDatum(node.node_id);
@@ -169,6 +171,7 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 	NodeRow		node;
 	Datum		node_id;
 
+	RequireWritable(fcinfo);
 	SPI_connect();
 	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
 	node_id = Int64GetDatum(node.node_id);
@@ -201,6 +204,7 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
+	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 1);
 	disabled = PG_GETARG_BOOL(1);
 
@@ -243,6 +247,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 1);
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 

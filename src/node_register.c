@@ -52,6 +52,7 @@
 #include "key_record.h"
 #include "node.h"
 #include "query.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_register_node);
 
@@ -261,6 +262,7 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	bool		result_nulls[REGISTER_COLUMNS];
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	InitMaterializedSRF(fcinfo, 0);
 
 	RequireArgument(fcinfo, 1);

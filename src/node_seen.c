@@ -21,6 +21,7 @@
 
 #include "node.h"
 #include "query.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_node_seen);
 
@@ -40,6 +41,7 @@ auth_keys_node_seen(PG_FUNCTION_ARGS)
 	Datum		node_key = PG_GETARG_DATUM(0);
 	bool		found;
 
+	RequireWritable(fcinfo);
 	SPI_connect();
 	QuerySetArgType(&touch, 0, NodeKeyArgType(fcinfo, 0));
 	found = QueryRun(&touch, &node_key, NULL, false) > 0;

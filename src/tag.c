@@ -31,6 +31,7 @@
 #include "query.h"
 #include "tag.h"
 #include "tailnet.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_tag_is_valid);
 PG_FUNCTION_INFO_V1(auth_keys_tags_are_valid);
@@ -342,6 +343,7 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	tag = text_to_cstring(PG_GETARG_TEXT_PP(1));

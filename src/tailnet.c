@@ -27,6 +27,7 @@
 #include "event.h"
 #include "query.h"
 #include "tailnet.h"
+#include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_create_tailnet);
 PG_FUNCTION_INFO_V1(auth_keys_configure_tailnet);
@@ -109,6 +110,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	require_tailnet_name(name);
@@ -156,6 +158,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	StringInfoData detail;
 
+	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!PG_ARGISNULL(2))

@@ -60,6 +60,25 @@ if [ -n "$(make -s -f Makefile print-isolation-tests PG_CONFIG="$PG_CONFIG" 2>/d
     count_results "$work/isolation.log" isolation
 fi
 
+# Smoke runs of the other test areas (test/<area>/smoke.sh): each is one
+# test, passed when it exits 0.  They get the running cluster in PGHOST,
+# PGPORT and PGUSER, and the PG_CONFIG that built the extension.
+for smoke in test/*/smoke.sh; do
+    [ -f "$smoke" ] || continue
+    area=$(basename "$(dirname "$smoke")")
+    say "smoke: $area"
+    if bash "$smoke" >"$work/smoke-$area.log" 2>&1; then
+        cat "$work/smoke-$area.log"
+        echo "smoke $area ... ok"
+        passed=$((passed + 1))
+    else
+        cat "$work/smoke-$area.log"
+        echo "smoke $area ... FAILED"
+        failed=$((failed + 1))
+        failures+=("smoke: $area")
+    fi
+done
+
 stop_cluster "$work"
 
 # TAP tests start clusters of their own through PostgreSQL::Test::Cluster,
