@@ -8,10 +8,11 @@ DATA = $(wildcard sql/auth_keys--*.sql)
 # pg_regress suites, in sql/ with expected output in expected/; each file
 # creates what it needs and drops it again, so the order is only cosmetic.
 REGRESS = nodekey tenants actor create_key validate_key revoke_key key_guards \
-	register_node nodes hardening privileges rls read_only
+	register_node nodes hardening privileges rls read_only sweep
 
 # Isolation specs live in test/specs with their output in test/expected.
-ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race
+ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race \
+	sweep_skip_locked
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src

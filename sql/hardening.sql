@@ -446,13 +446,20 @@ SELECT c.oid::regclass AS accessible_by_public
    AND (has_table_privilege('public', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
         OR has_any_column_privilege('public', c.oid, 'SELECT, INSERT, UPDATE'));
 
--- every table has row-level security and a policy, and every view runs with
--- the caller's rights (no rows)
+-- every table has row-level security, every table that a tier may read has
+-- a policy, and every view runs with the caller's rights (no rows)
 SELECT c.oid::regclass AS table_without_rls
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
    AND (NOT c.relrowsecurity
-        OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid));
+        OR (NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
+            AND (c.oid::regclass::text = ANY (string_to_array(auth_keys.tier_relations(), ', '))
+                 OR c.oid = 'auth_keys.keys'::regclass)));
+-- the tables without a policy: no one but the extension's owner reads them
+SELECT c.oid::regclass AS table_without_policy
+  FROM pg_class c
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
+   AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid);
 SELECT c.oid::regclass AS definer_view
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v'

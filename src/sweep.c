@@ -1,0 +1,329 @@
+/*-------------------------------------------------------------------------
+ *
+ * sweep.c
+ *	  auth_keys.sweep: purge keys past retention, remove idle ephemeral
+ *	  nodes, and record node keys that expired.
+ *
+ * pg_cron runs the sweep every minute (see sweep_schedule.c), while
+ * registrations go on.  So it works in batches, and every batch picks its
+ * rows with FOR UPDATE SKIP LOCKED: a row that another transaction holds
+ * (a key being spent, a node being seen) is left for the next sweep rather
+ * than waited for, and nothing a registration does waits for a sweep,
+ * since a registration never locks or changes a key that is past its
+ * validity, let alone past retention.
+ *
+ * The node phase comes last, so that the node rows it deletes stay locked
+ * only briefly before the sweep commits: a removed ephemeral node that
+ * comes back and registers again at that very moment waits for the commit
+ * and then enrols afresh.
+ *
+ * Node key expiries need no row locks: the sweep records an event for
+ * every node key that expired after the point the previous sweep reached,
+ * up to its own start, and moves the point on.  The one row of sweep_state
+ * holds that point; a sweep that finds another sweep at work on it leaves
+ * the expiries to that one.
+ *
+ * Copyright (c) 2026, auth_keys developers
+ *
+ * src/sweep.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/lsyscache.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "actor.h"
+#include "arguments.h"
+#include "auth_keys.h"
+#include "event.h"
+#include "query.h"
+#include "writable.h"
+
+PG_FUNCTION_INFO_V1(auth_keys_sweep);
+
+/* batch_size beyond this would hold too many rows in memory at once */
+#define SWEEP_BATCH_MAX		100000
+
+/*
+ * The time "usecs" before the start of the transaction, or -infinity when
+ * that is before the first representable timestamp (a retention of a
+ * thousand centuries purges nothing).
+ */
+static TimestampTz
+before_now(int64 usecs)
+{
+	TimestampTz cutoff;
+
+	if (pg_sub_s64_overflow(GetCurrentTransactionStartTimestamp(), usecs,
+							&cutoff) ||
+		!IS_VALID_TIMESTAMP(cutoff))
+		TIMESTAMP_NOBEGIN(cutoff);
+	return cutoff;
+}
+
+/*
+ * A setting's length as an interval of days and time, so that the events
+ * say "P90D" rather than "PT2160H".
+ */
+static Interval
+interval_of(int64 usecs)
+{
+	Interval	interval = {0};
+
+	interval.day = usecs / USECS_PER_DAY;
+	interval.time = usecs % USECS_PER_DAY;
+	return interval;
+}
+
+/* The JSON object {"<field>": "<usecs as an ISO 8601 interval>"}. */
+static const char *
+interval_detail(const char *field, int64 usecs)
+{
+	Interval	interval = interval_of(usecs);
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	JsonAddInterval(&detail, field, &interval);
+	return JsonFinish(&detail);
+}
+
+/*
+ * Delete, batch by batch, the keys that became invalid before "cutoff",
+ * each with a key.purged event; return how many.  One statement a batch:
+ * the events are written from the DELETE's RETURNING list.
+ */
+static int64
+purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
+		   const char *detail)
+{
+	static SqlStatement purge = {
+		"WITH batch AS ("
+		"  SELECT key_id FROM auth_keys.keys"
+		"   WHERE invalid_at OPERATOR(pg_catalog.<) $1"
+		"   LIMIT $2 FOR UPDATE SKIP LOCKED),"
+		" purged AS ("
+		"  DELETE FROM auth_keys.keys k USING batch"
+		"   WHERE k.key_id OPERATOR(pg_catalog.=) batch.key_id"
+		"  RETURNING k.tailnet_id, k.key_id),"
+		" logged AS ("
+		"  INSERT INTO auth_keys.events (tailnet_id, actor, action, key_id, detail)"
+		"  SELECT tailnet_id, $3, 'key.purged', key_id,"
+		"         pg_catalog.jsonb_in($4::pg_catalog.cstring)"
+		"    FROM purged)"
+		" SELECT pg_catalog.count(*) FROM purged",
+		4, {TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID}
+	};
+	Datum		values[4];
+	int64		total = 0;
+	int64		purged;
+
+	values[0] = TimestampTzGetDatum(cutoff);
+	values[1] = Int32GetDatum(batch_size);
+	values[2] = CStringGetTextDatum(actor);
+	values[3] = CStringGetTextDatum(detail);
+	do
+	{
+		CHECK_FOR_INTERRUPTS();
+		QueryRun(&purge, values, NULL, false);
+		purged = DatumGetInt64(QueryGetNotNull(0, 1));
+		total += purged;
+	} while (purged == batch_size);
+
+	return total;
+}
+
+/*
+ * Record a node.key_expired event for each node key that expired since the
+ * last sweep, unless another sweep is doing so right now; return how many.
+ *
+ * A lock on sweep_state, taken without waiting, lets one sweep at a time
+ * through; the others leave the expiries to it.  ExclusiveLock conflicts
+ * with itself and with writes, but not with reads of the table.
+ */
+static int64
+record_node_key_expiries(const char *actor)
+{
+	static SqlStatement ensure_state = {
+		"INSERT INTO auth_keys.sweep_state DEFAULT VALUES"
+		" ON CONFLICT (singleton) DO NOTHING",
+		0, {InvalidOid}
+	};
+	static SqlStatement read_state = {
+		"SELECT node_key_expiries_through FROM auth_keys.sweep_state",
+		0, {InvalidOid}
+	};
+	static SqlStatement expired = {
+		"SELECT node_id, tailnet_id, node_key_expires_at FROM auth_keys.nodes"
+		" WHERE node_key_expires_at OPERATOR(pg_catalog.>) $1"
+		"   AND node_key_expires_at OPERATOR(pg_catalog.<=) $2"
+		" ORDER BY node_key_expires_at, node_id",
+		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	};
+
+	/*
+	 * A sweep that started before the last one finished may come here
+	 * after it: the point never moves back.
+	 */
+	static SqlStatement move_on = {
+		"UPDATE auth_keys.sweep_state"
+		"   SET node_key_expiries_through ="
+		"         GREATEST(node_key_expiries_through, $1),"
+		"       swept_at = pg_catalog.now()",
+		1, {TIMESTAMPTZOID}
+	};
+	Oid			state = get_relname_relid("sweep_state",
+										  get_namespace_oid("auth_keys", false));
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		values[2];
+	SPITupleTable *nodes;
+	uint64		count;
+
+	if (!OidIsValid(state))
+		elog(ERROR, "table auth_keys.sweep_state is missing");
+	if (!ConditionalLockRelationOid(state, ExclusiveLock))
+		return 0;
+
+	QueryRun(&ensure_state, NULL, NULL, false);
+	if (QueryRun(&read_state, NULL, NULL, false) != 1)
+		elog(ERROR, "auth_keys.sweep_state must hold one row");
+	values[0] = QueryGetNotNull(0, 1);
+	values[1] = TimestampTzGetDatum(now);
+	count = QueryRun(&expired, values, NULL, true);
+
+	/* each EventRecord replaces SPI_tuptable; keep the nodes' rows */
+	nodes = SPI_tuptable;
+	for (uint64 i = 0; i < count; i++)
+	{
+		bool		isnull;
+		HeapTuple	row = nodes->vals[i];
+		TupleDesc	desc = nodes->tupdesc;
+		StringInfoData detail;
+
+		initStringInfo(&detail);
+		JsonAddTimestamp(&detail, "expired_at",
+						 DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull)));
+		EventRecord(actor,
+					DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)),
+					"node.key_expired", NULL,
+					DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+					JsonFinish(&detail));
+	}
+	SPI_freetuptable(nodes);
+
+	values[0] = TimestampTzGetDatum(now);
+	QueryRun(&move_on, values, NULL, false);
+	return (int64) count;
+}
+
+/*
+ * Delete, batch by batch, the ephemeral nodes last seen before "cutoff",
+ * each with a node.deleted event; return how many.
+ */
+static int64
+remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
+							const char *actor, int64 timeout_usecs)
+{
+	static SqlStatement remove = {
+		"WITH batch AS ("
+		"  SELECT node_id FROM auth_keys.nodes"
+		"   WHERE ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $1"
+		"   LIMIT $2 FOR UPDATE SKIP LOCKED)"
+		" DELETE FROM auth_keys.nodes n USING batch"
+		"  WHERE n.node_id OPERATOR(pg_catalog.=) batch.node_id"
+		" RETURNING n.node_id, n.tailnet_id, n.hostname, n.last_seen_at",
+		2, {TIMESTAMPTZOID, INT4OID}
+	};
+	Interval	timeout = interval_of(timeout_usecs);
+	Datum		values[2];
+	int64		total = 0;
+	uint64		removed;
+
+	values[0] = TimestampTzGetDatum(cutoff);
+	values[1] = Int32GetDatum(batch_size);
+	do
+	{
+		SPITupleTable *nodes;
+
+		CHECK_FOR_INTERRUPTS();
+		removed = QueryRun(&remove, values, NULL, false);
+		nodes = SPI_tuptable;
+		for (uint64 i = 0; i < removed; i++)
+		{
+			bool		isnull;
+			HeapTuple	row = nodes->vals[i];
+			TupleDesc	desc = nodes->tupdesc;
+			StringInfoData detail;
+
+			initStringInfo(&detail);
+			JsonAddText(&detail, "reason", "ephemeral node inactive");
+			JsonAddText(&detail, "hostname", SPI_getvalue(row, desc, 3));
+			JsonAddTimestamp(&detail, "last_seen_at",
+							 DatumGetTimestampTz(SPI_getbinval(row, desc, 4, &isnull)));
+			JsonAddInterval(&detail, "inactivity_timeout", &timeout);
+			EventRecord(actor,
+						DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)),
+						"node.deleted", NULL,
+						DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+						JsonFinish(&detail));
+		}
+		SPI_freetuptable(nodes);
+		total += removed;
+	} while (removed == (uint64) batch_size);
+
+	return total;
+}
+
+/*
+ * auth_keys.sweep(batch_size integer DEFAULT 1000)
+ *		RETURNS TABLE (keys_purged bigint, nodes_removed bigint,
+ *					   node_key_expiries bigint)
+ *		Purge keys invalid for longer than auth_keys.invalid_key_retention,
+ *		record node key expiries, and remove ephemeral nodes not seen for
+ *		auth_keys.ephemeral_inactivity_timeout.  Operator tier.
+ */
+Datum
+auth_keys_sweep(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		retention = auth_keys_invalid_retention_usecs;
+	int64		timeout = auth_keys_ephemeral_timeout_usecs;
+	int			batch_size;
+	const char *actor;
+	Datum		result[3];
+	bool		result_nulls[3] = {false, false, false};
+
+	RequireWritable(fcinfo);
+	RequireArgument(fcinfo, 0);
+	batch_size = PG_GETARG_INT32(0);
+	if (batch_size < 1 || batch_size > SWEEP_BATCH_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be between 1 and %d", SWEEP_BATCH_MAX)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	actor = CallerRoleDescribe();
+
+	SPI_connect();
+	result[0] = Int64GetDatum(purge_keys(before_now(retention), batch_size, actor,
+										 interval_detail("retention", retention)));
+	result[2] = Int64GetDatum(record_node_key_expiries(actor));
+	result[1] = Int64GetDatum(remove_idle_ephemeral_nodes(before_now(timeout),
+														  batch_size, actor,
+														  timeout));
+	SPI_finish();
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
+	return (Datum) 0;
+}
