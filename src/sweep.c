@@ -102,7 +102,10 @@ interval_detail(const char *field, int64 usecs)
 /*
  * Delete, batch by batch, the keys that became invalid before "cutoff",
  * each with a key.purged event; return how many.  One statement a batch:
- * the events are written from the DELETE's RETURNING list.
+ * the events are written from the DELETE's RETURNING list.  The ORDER BY
+ * keeps the kept (generic) plan on keys_invalid_at_idx, oldest first: with
+ * a LIMIT and no order, a generic plan may well prefer reading the whole
+ * table in the hope of finding the rows early.
  */
 static int64
 purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
@@ -112,7 +115,7 @@ purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
 		"WITH batch AS ("
 		"  SELECT key_id FROM auth_keys.keys"
 		"   WHERE invalid_at OPERATOR(pg_catalog.<) $1"
-		"   LIMIT $2 FOR UPDATE SKIP LOCKED),"
+		"   ORDER BY invalid_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
 		" purged AS ("
 		"  DELETE FROM auth_keys.keys k USING batch"
 		"   WHERE k.key_id OPERATOR(pg_catalog.=) batch.key_id"

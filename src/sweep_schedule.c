@@ -8,7 +8,8 @@
  * cron.schedule runs a job in the database it is called from.  So these
  * functions work where auth_keys shares that database; elsewhere they say
  * how to schedule the sweep from the cron database with
- * cron.schedule_in_database.  Without pg_cron they fail with a hint on
+ * cron.schedule_in_database, under a job name of its own for each
+ * database (a job of the same name and owner would be replaced).  Without pg_cron they fail with a hint on
  * setting it up, rather than with "schema cron does not exist".
  *
  * The job has a fixed name, so scheduling again replaces the schedule
@@ -49,14 +50,17 @@ PG_FUNCTION_INFO_V1(auth_keys_unschedule_sweep);
 /* How long the job's run history is kept in cron.job_run_details. */
 #define SWEEP_JOB_HISTORY "7 days"
 
-/* operators qualified: the job runs with the job owner's search_path */
+/*
+ * Operators qualified, since the job runs with the job owner's search_path;
+ * OPERATOR() binds like any other operator, hence the parentheses.
+ */
 #define SWEEP_JOB_COMMAND \
 	"SELECT auth_keys.sweep();" \
 	" DELETE FROM cron.job_run_details d USING cron.job j" \
-	"  WHERE j.jobname OPERATOR(pg_catalog.=) '" SWEEP_JOB_NAME "'::pg_catalog.name" \
-	"    AND d.jobid OPERATOR(pg_catalog.=) j.jobid" \
-	"    AND d.end_time OPERATOR(pg_catalog.<) pg_catalog.now()" \
-	"        OPERATOR(pg_catalog.-) '" SWEEP_JOB_HISTORY "'::pg_catalog.interval"
+	" WHERE j.jobname OPERATOR(pg_catalog.=) '" SWEEP_JOB_NAME "'::pg_catalog.name" \
+	" AND d.jobid OPERATOR(pg_catalog.=) j.jobid" \
+	" AND d.end_time OPERATOR(pg_catalog.<)" \
+	" (pg_catalog.now() OPERATOR(pg_catalog.-) '" SWEEP_JOB_HISTORY "'::pg_catalog.interval)"
 
 /* Whether shared_preload_libraries names pg_cron, with or without a path. */
 static bool
@@ -82,9 +86,25 @@ pg_cron_preloaded(void)
 }
 
 /*
+ * What to run in the cron database instead, for database "here": schedule
+ * the sweep there with cron.schedule_in_database, or, with no schedule,
+ * unschedule it.
+ */
+static char *
+cron_database_advice(const char *schedule, const char *here)
+{
+	char	   *job = quote_literal_cstr(psprintf("%s.%s", SWEEP_JOB_NAME, here));
+
+	if (schedule == NULL)
+		return psprintf("SELECT cron.unschedule(%s);", job);
+	return psprintf("SELECT cron.schedule_in_database(%s, %s, 'SELECT auth_keys.sweep()', %s);",
+					job, quote_literal_cstr(schedule), quote_literal_cstr(here));
+}
+
+/*
  * Error unless pg_cron can run jobs in this database, with a hint on what
- * is missing.  "schedule" is the caller's schedule, for the hint that shows
- * how to schedule the sweep from another database.
+ * is missing.  "schedule" is the caller's schedule (NULL to unschedule),
+ * for the hint on scheduling the sweep from another database.
  */
 static void
 require_pg_cron(const char *schedule)
@@ -105,9 +125,9 @@ require_pg_cron(const char *schedule)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_cron runs jobs from database \"%s\", not from \"%s\"",
 						cron_database, here),
-				 errhint("Set cron.database_name = '%s', or schedule the sweep from database \"%s\": SELECT cron.schedule_in_database('%s', %s, 'SELECT auth_keys.sweep()', %s);",
-						 here, cron_database, SWEEP_JOB_NAME,
-						 quote_literal_cstr(schedule), quote_literal_cstr(here))));
+				 errhint("Set cron.database_name = '%s', or in database \"%s\" run: %s",
+						 here, cron_database,
+						 cron_database_advice(schedule, here))));
 
 	if (!OidIsValid(get_extension_oid("pg_cron", true)))
 		ereport(ERROR,
@@ -166,7 +186,7 @@ auth_keys_unschedule_sweep(PG_FUNCTION_ARGS)
 	bool		removed;
 
 	RequireWritable(fcinfo);
-	require_pg_cron("* * * * *");
+	require_pg_cron(NULL);
 
 	job_name = CStringGetTextDatum(SWEEP_JOB_NAME);
 	SPI_connect();
