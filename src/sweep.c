@@ -147,6 +147,65 @@ purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
 	return total;
 }
 
+/* What a node event's detail says, from one row of a sweep's query. */
+typedef void (*NodeDetail) (StringInfo detail, HeapTuple row, TupleDesc desc,
+							const void *arg);
+
+/*
+ * One event "action" for each of the "count" rows of "nodes", whose first
+ * two columns are node_id and tailnet_id; then free the rows.  The rows are
+ * passed in, since each EventRecord replaces SPI_tuptable.
+ */
+static void
+record_node_events(SPITupleTable *nodes, uint64 count, const char *actor,
+				   const char *action, NodeDetail describe, const void *arg)
+{
+	for (uint64 i = 0; i < count; i++)
+	{
+		HeapTuple	row = nodes->vals[i];
+		TupleDesc	desc = nodes->tupdesc;
+		bool		isnull;
+		StringInfoData detail;
+
+		initStringInfo(&detail);
+		describe(&detail, row, desc, arg);
+		EventRecord(actor,
+					DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)),
+					action, NULL,
+					DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+					JsonFinish(&detail));
+	}
+	SPI_freetuptable(nodes);
+}
+
+/* node.key_expired: when the key expired (column 3). */
+static void
+describe_expiry(StringInfo detail, HeapTuple row, TupleDesc desc,
+				const void *arg)
+{
+	bool		isnull;
+
+	JsonAddTimestamp(detail, "expired_at",
+					 DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull)));
+}
+
+/*
+ * node.deleted by the sweep: why, the hostname (column 3), when the node
+ * was last seen (column 4), and the timeout ("arg").
+ */
+static void
+describe_idle_node(StringInfo detail, HeapTuple row, TupleDesc desc,
+				   const void *arg)
+{
+	bool		isnull;
+
+	JsonAddText(detail, "reason", "ephemeral node inactive");
+	JsonAddText(detail, "hostname", SPI_getvalue(row, desc, 3));
+	JsonAddTimestamp(detail, "last_seen_at",
+					 DatumGetTimestampTz(SPI_getbinval(row, desc, 4, &isnull)));
+	JsonAddInterval(detail, "inactivity_timeout", (const Interval *) arg);
+}
+
 /*
  * Record a node.key_expired event for each node key that expired since the
  * last sweep, unless another sweep is doing so right now; return how many.
@@ -190,7 +249,6 @@ record_node_key_expiries(const char *actor)
 										  get_namespace_oid("auth_keys", false));
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		values[2];
-	SPITupleTable *nodes;
 	uint64		count;
 
 	if (!OidIsValid(state))
@@ -205,25 +263,8 @@ record_node_key_expiries(const char *actor)
 	values[1] = TimestampTzGetDatum(now);
 	count = QueryRun(&expired, values, NULL, true);
 
-	/* each EventRecord replaces SPI_tuptable; keep the nodes' rows */
-	nodes = SPI_tuptable;
-	for (uint64 i = 0; i < count; i++)
-	{
-		bool		isnull;
-		HeapTuple	row = nodes->vals[i];
-		TupleDesc	desc = nodes->tupdesc;
-		StringInfoData detail;
-
-		initStringInfo(&detail);
-		JsonAddTimestamp(&detail, "expired_at",
-						 DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull)));
-		EventRecord(actor,
-					DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)),
-					"node.key_expired", NULL,
-					DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
-					JsonFinish(&detail));
-	}
-	SPI_freetuptable(nodes);
+	record_node_events(SPI_tuptable, count, actor, "node.key_expired",
+					   describe_expiry, NULL);
 
 	values[0] = TimestampTzGetDatum(now);
 	QueryRun(&move_on, values, NULL, false);
@@ -257,31 +298,10 @@ remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
 	values[1] = Int32GetDatum(batch_size);
 	do
 	{
-		SPITupleTable *nodes;
-
 		CHECK_FOR_INTERRUPTS();
 		removed = QueryRun(&remove, values, NULL, false);
-		nodes = SPI_tuptable;
-		for (uint64 i = 0; i < removed; i++)
-		{
-			bool		isnull;
-			HeapTuple	row = nodes->vals[i];
-			TupleDesc	desc = nodes->tupdesc;
-			StringInfoData detail;
-
-			initStringInfo(&detail);
-			JsonAddText(&detail, "reason", "ephemeral node inactive");
-			JsonAddText(&detail, "hostname", SPI_getvalue(row, desc, 3));
-			JsonAddTimestamp(&detail, "last_seen_at",
-							 DatumGetTimestampTz(SPI_getbinval(row, desc, 4, &isnull)));
-			JsonAddInterval(&detail, "inactivity_timeout", &timeout);
-			EventRecord(actor,
-						DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)),
-						"node.deleted", NULL,
-						DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
-						JsonFinish(&detail));
-		}
-		SPI_freetuptable(nodes);
+		record_node_events(SPI_tuptable, removed, actor, "node.deleted",
+						   describe_idle_node, &timeout);
 		total += removed;
 	} while (removed == (uint64) batch_size);
 
