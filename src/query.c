@@ -71,11 +71,16 @@ QuerySetArgType(SqlStatement *query, int argno, Oid type)
 	}
 }
 
-/* QueryGet: a column (numbered from 1) of a result row. */
+/*
+ * QueryGet: a column (numbered from 1) of a result row.  A row that is not
+ * there is a bug, but an error rather than a crash.
+ */
 Datum
 QueryGet(uint64 row, int column, bool *isnull)
 {
-	Assert(row < SPI_processed);
+	if (SPI_tuptable == NULL || row >= SPI_processed)
+		elog(ERROR, "row " UINT64_FORMAT " of a result of " UINT64_FORMAT " rows was asked for",
+			 row, SPI_processed);
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
 						 column, isnull);
 }
