@@ -40,7 +40,9 @@ status=0
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
 if [ "$status" -ne 0 ] || [ -z "$execs" ]; then
-    tail -n 40 "$log"
+    # the finding (sanitizer report, failed check or assertion), then the input
+    sed -n '/ERROR: \|runtime error:\|^fuzz_[a-z_]*: \|FailedAssertion/,+24p' "$log" | head -n 40
+    grep -E 'Test unit written|^Base64:' "$log" || tail -n 20 "$log"
     echo "fuzz_$name: FAILED (exit $status); log $log, crashing inputs in $build/artifacts"
     exit 1
 fi
