@@ -194,7 +194,8 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	bool		result_nulls[3] = {false, false, false};
 
 	RequireWritable(fcinfo);
-	InitMaterializedSRF(fcinfo, 0);
+	/* the row type the executor expects: no catalog lookups per call */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	actor = ActorRequire();
 	RequireKeyManager(actor, "generate");

@@ -9,6 +9,13 @@
  * constant time.  Only a key that passes all three may be told apart from
  * garbage; every failure looks the same to the caller.
  *
+ * It is on the path of every validate_key and register_node, so it reads
+ * the key and its tailnet with index scans on their primary keys rather
+ * than through SPI (a query's planning and executor start-up cost more
+ * than the lookups themselves).  Which relations and columns to read is
+ * worked out once per backend and forgotten on any relation cache
+ * invalidation of those relations.
+ *
  * A key's status has one definition, KeyStatusFrom, which the SQL function
  * auth_keys.key_status (used by the views) shares.
  *
@@ -20,46 +27,291 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "auth_keys.h"
 #include "key_format.h"
 #include "key_record.h"
 #include "key_secret.h"
-#include "query.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_key_status);
 PG_FUNCTION_INFO_V1(auth_keys_key_uses_left);
 
 /*
+ * The relations KeyProve reads, and where the columns it needs are, found
+ * by name once per backend and forgotten whenever the relation cache drops
+ * one of them (the extension dropped and created again, a column altered).
+ */
+typedef enum KeyColumn
+{
+	KC_KEY_ID,
+	KC_TAILNET_ID,
+	KC_CREATED_BY,
+	KC_REUSABLE,
+	KC_EPHEMERAL,
+	KC_PREAUTHORIZED,
+	KC_TAGS,
+	KC_MAX_USES,
+	KC_USES,
+	KC_EXPIRES_AT,
+	KC_REVOKED_AT,
+	KC_USED_UP_AT,
+	KC_SECRET_HASH,
+	KEY_COLUMNS
+} KeyColumn;
+
+typedef enum TailnetColumn
+{
+	TC_TAILNET_ID,
+	TC_NAME,
+	TC_DEVICE_APPROVAL,
+	TC_NODE_KEY_EXPIRY,
+	TAILNET_COLUMNS
+} TailnetColumn;
+
+typedef struct ColumnSpec
+{
+	const char *name;
+	Oid			type;
+} ColumnSpec;
+
+static const ColumnSpec key_columns[KEY_COLUMNS] = {
+	[KC_KEY_ID] = {"key_id", TEXTOID},
+	[KC_TAILNET_ID] = {"tailnet_id", INT8OID},
+	[KC_CREATED_BY] = {"created_by", TEXTOID},
+	[KC_REUSABLE] = {"reusable", BOOLOID},
+	[KC_EPHEMERAL] = {"ephemeral", BOOLOID},
+	[KC_PREAUTHORIZED] = {"preauthorized", BOOLOID},
+	[KC_TAGS] = {"tags", TEXTARRAYOID},
+	[KC_MAX_USES] = {"max_uses", INT4OID},
+	[KC_USES] = {"uses", INT4OID},
+	[KC_EXPIRES_AT] = {"expires_at", TIMESTAMPTZOID},
+	[KC_REVOKED_AT] = {"revoked_at", TIMESTAMPTZOID},
+	[KC_USED_UP_AT] = {"used_up_at", TIMESTAMPTZOID},
+	[KC_SECRET_HASH] = {"secret_hash", BYTEAOID},
+};
+
+static const ColumnSpec tailnet_columns[TAILNET_COLUMNS] = {
+	[TC_TAILNET_ID] = {"tailnet_id", INT8OID},
+	[TC_NAME] = {"name", TEXTOID},
+	[TC_DEVICE_APPROVAL] = {"device_approval", BOOLOID},
+	[TC_NODE_KEY_EXPIRY] = {"node_key_expiry", INTERVALOID},
+};
+
+typedef struct KeyRelations
+{
+	bool		valid;
+	Oid			keys;
+	Oid			keys_pkey;
+	Oid			tailnets;
+	Oid			tailnets_pkey;
+	AttrNumber	key_attnum[KEY_COLUMNS];
+	AttrNumber	tailnet_attnum[TAILNET_COLUMNS];
+} KeyRelations;
+
+static KeyRelations key_relations;
+
+static void
+key_relations_forget(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == key_relations.keys ||
+		relid == key_relations.keys_pkey || relid == key_relations.tailnets ||
+		relid == key_relations.tailnets_pkey)
+		key_relations.valid = false;
+}
+
+/*
+ * Find the columns of "specs" in "rel" and check that its primary key is
+ * the single column of specs[0]; returns the primary key's OID.
+ */
+static Oid
+resolve_columns(Relation rel, const ColumnSpec *specs, int nspecs,
+				AttrNumber *attnums)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			pkey;
+	Relation	index;
+	bool		pkey_ok;
+
+	for (int c = 0; c < nspecs; c++)
+	{
+		attnums[c] = InvalidAttrNumber;
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && att->atttypid == specs[c].type &&
+				strcmp(NameStr(att->attname), specs[c].name) == 0)
+			{
+				attnums[c] = att->attnum;
+				break;
+			}
+		}
+		if (attnums[c] == InvalidAttrNumber)
+			elog(ERROR, "column \"%s\" of type %s is missing from table \"%s\"",
+				 specs[c].name, format_type_be(specs[c].type),
+				 RelationGetRelationName(rel));
+	}
+
+	pkey = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(pkey))
+		elog(ERROR, "table \"%s\" has no primary key", RelationGetRelationName(rel));
+	index = index_open(pkey, AccessShareLock);
+	pkey_ok = index->rd_index->indnkeyatts == 1 &&
+		index->rd_index->indkey.values[0] == attnums[0] &&
+		index->rd_rel->relam == BTREE_AM_OID;
+	index_close(index, AccessShareLock);
+	if (!pkey_ok)
+		elog(ERROR, "the primary key of table \"%s\" is not a btree on column \"%s\"",
+			 RelationGetRelationName(rel), specs[0].name);
+	return pkey;
+}
+
+static Oid
+extension_table(Oid namespace, const char *name)
+{
+	Oid			relid = get_relname_relid(name, namespace);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table auth_keys.%s does not exist", name);
+	return relid;
+}
+
+static void
+key_relations_resolve(void)
+{
+	static bool callback_registered = false;
+	Oid			namespace;
+	Relation	rel;
+
+	if (key_relations.valid)
+		return;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(key_relations_forget, (Datum) 0);
+		callback_registered = true;
+	}
+
+	namespace = get_namespace_oid("auth_keys", false);
+	key_relations.keys = extension_table(namespace, "keys");
+	key_relations.tailnets = extension_table(namespace, "tailnets");
+
+	rel = table_open(key_relations.keys, AccessShareLock);
+	key_relations.keys_pkey = resolve_columns(rel, key_columns, KEY_COLUMNS,
+											  key_relations.key_attnum);
+	table_close(rel, NoLock);
+
+	rel = table_open(key_relations.tailnets, AccessShareLock);
+	key_relations.tailnets_pkey = resolve_columns(rel, tailnet_columns, TAILNET_COLUMNS,
+												  key_relations.tailnet_attnum);
+	table_close(rel, NoLock);
+
+	/*
+	 * What was read above came from locked relations, so it holds until an
+	 * invalidation of one of them, which the callback turns into "resolve
+	 * again".  An error above leaves "valid" false.
+	 */
+	key_relations.valid = true;
+}
+
+/*
+ * A row of a table by its single-column btree primary key, as the active
+ * snapshot sees it (the snapshot a read-only SPI query would use), in a
+ * slot that the caller drops with end_row_lookup.  Returns NULL when no
+ * row has that key.
+ */
+typedef struct RowLookup
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+} RowLookup;
+
+static TupleTableSlot *
+lookup_row(RowLookup *lookup, Oid relid, Oid indexid, RegProcedure eqproc,
+		   Datum value)
+{
+	ScanKeyData key;
+
+	lookup->heap = table_open(relid, AccessShareLock);
+	lookup->index = index_open(indexid, AccessShareLock);
+	/* compare in the index's collation, whatever the database's default */
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   lookup->index->rd_indcollation[0], eqproc, value);
+	lookup->slot = table_slot_create(lookup->heap, NULL);
+	lookup->scan = index_beginscan(lookup->heap, lookup->index,
+								   GetActiveSnapshot(), 1, 0);
+	index_rescan(lookup->scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(lookup->scan, ForwardScanDirection, lookup->slot))
+		return lookup->slot;
+	return NULL;
+}
+
+static void
+end_row_lookup(RowLookup *lookup)
+{
+	index_endscan(lookup->scan);
+	ExecDropSingleTupleTableSlot(lookup->slot);
+	/* locks are kept until the end of the transaction, as a query keeps them */
+	index_close(lookup->index, NoLock);
+	table_close(lookup->heap, NoLock);
+}
+
+/* A column that the table declares NOT NULL, from the row found. */
+static Datum
+column_not_null(RowLookup *lookup, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(lookup->slot, attnum, &isnull);
+
+	if (isnull)
+		elog(ERROR, "unexpected null in column %d of \"%s\"", attnum,
+			 RelationGetRelationName(lookup->heap));
+	return value;
+}
+
+/*
  * KeyProve
  *		Fill "record" from the row of a presented key and return true when
  *		the key is well formed, exists and carries the right secret; return
- *		false otherwise.  Caller is connected to SPI; strings in "record"
- *		live in the caller's memory context.
+ *		false otherwise.  Strings in "record" live in the caller's memory
+ *		context.
+ *
+ * The key row and its tailnet are read by primary key with index scans,
+ * as a read-only query would read them (same snapshot, same locks), but
+ * without planning or starting an executor for a query: this is the path
+ * of every validate_key and register_node.  The function that calls it is
+ * SECURITY DEFINER, owned by the superuser who created the extension, so
+ * neither privileges nor row-level security apply to it either way.
  */
 bool
 KeyProve(text *key, KeyRecord *record)
 {
-	static SqlStatement lookup = {
-		"SELECT k.secret_hash, k.tailnet_id, t.name, k.created_by,"
-		"       k.reusable, k.ephemeral, k.preauthorized, k.tags,"
-		"       k.max_uses, k.uses, k.expires_at,"
-		"       k.revoked_at IS NOT NULL, k.used_up_at IS NOT NULL,"
-		"       t.device_approval, t.node_key_expiry"
-		"  FROM auth_keys.keys k"
-		"  JOIN auth_keys.tailnets t"
-		"    ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id"
-		" WHERE k.key_id OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
-	};
 	ParsedAuthKey parsed;
-	Datum		value;
+	RowLookup	lookup;
+	TupleTableSlot *row;
+	const AttrNumber *ka = key_relations.key_attnum;
+	const AttrNumber *ta = key_relations.tailnet_attnum;
 	bytea	   *stored;
 	uint8		computed[KEY_HASH_LEN];
 	bool		proven;
@@ -68,39 +320,58 @@ KeyProve(text *key, KeyRecord *record)
 	if (!AuthKeyParse(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), &parsed))
 		return false;
 
-	value = CStringGetTextDatum(parsed.key_id);
-	if (QueryRun(&lookup, &value, NULL, true) == 0)
+	key_relations_resolve();
+	row = lookup_row(&lookup, key_relations.keys, key_relations.keys_pkey,
+					 F_TEXTEQ, CStringGetTextDatum(parsed.key_id));
+	if (row == NULL)
 	{
+		end_row_lookup(&lookup);
 		explicit_bzero(&parsed, sizeof(parsed));
 		return false;
 	}
 
-	stored = DatumGetByteaPP(QueryGetNotNull(0, 1));
 	KeyHashSecret(parsed.secret, AUTH_KEY_SECRET_LEN, computed);
-	explicit_bzero(&parsed, sizeof(parsed));
+	stored = DatumGetByteaPP(column_not_null(&lookup, ka[KC_SECRET_HASH]));
 	proven = VARSIZE_ANY_EXHDR(stored) == KEY_HASH_LEN &&
 		KeyHashMatches((uint8 *) VARDATA_ANY(stored), computed);
+	explicit_bzero(computed, sizeof(computed));
 	if (!proven)
+	{
+		end_row_lookup(&lookup);
+		explicit_bzero(&parsed, sizeof(parsed));
 		return false;
+	}
 
-	memcpy(record->key_id, VARDATA_ANY(DatumGetTextPP(value)), AUTH_KEY_ID_LEN);
-	record->key_id[AUTH_KEY_ID_LEN] = '\0';
-	record->tailnet_id = DatumGetInt64(QueryGetNotNull(0, 2));
-	record->tailnet = QueryGetText(0, 3);
-	record->created_by = QueryGetText(0, 4);
-	record->reusable = DatumGetBool(QueryGetNotNull(0, 5));
-	record->ephemeral = DatumGetBool(QueryGetNotNull(0, 6));
-	record->preauthorized = DatumGetBool(QueryGetNotNull(0, 7));
-	record->tags = DatumGetArrayTypePCopy(QueryGetNotNull(0, 8));
-	record->max_uses = DatumGetInt32(QueryGet(0, 9, &isnull));
+	memcpy(record->key_id, parsed.key_id, AUTH_KEY_ID_LEN + 1);
+	explicit_bzero(&parsed, sizeof(parsed));
+	record->tailnet_id = DatumGetInt64(column_not_null(&lookup, ka[KC_TAILNET_ID]));
+	record->created_by = TextDatumGetCString(column_not_null(&lookup, ka[KC_CREATED_BY]));
+	record->reusable = DatumGetBool(column_not_null(&lookup, ka[KC_REUSABLE]));
+	record->ephemeral = DatumGetBool(column_not_null(&lookup, ka[KC_EPHEMERAL]));
+	record->preauthorized = DatumGetBool(column_not_null(&lookup, ka[KC_PREAUTHORIZED]));
+	record->tags = DatumGetArrayTypePCopy(column_not_null(&lookup, ka[KC_TAGS]));
+	record->max_uses = DatumGetInt32(slot_getattr(row, ka[KC_MAX_USES], &isnull));
 	record->has_max_uses = !isnull;
-	record->uses = DatumGetInt32(QueryGetNotNull(0, 10));
-	record->expires_at = DatumGetTimestampTz(QueryGetNotNull(0, 11));
-	record->revoked = DatumGetBool(QueryGetNotNull(0, 12));
-	record->used_up = DatumGetBool(QueryGetNotNull(0, 13));
-	record->device_approval = DatumGetBool(QueryGetNotNull(0, 14));
+	if (isnull)
+		record->max_uses = 0;
+	record->uses = DatumGetInt32(column_not_null(&lookup, ka[KC_USES]));
+	record->expires_at = DatumGetTimestampTz(column_not_null(&lookup, ka[KC_EXPIRES_AT]));
+	(void) slot_getattr(row, ka[KC_REVOKED_AT], &isnull);
+	record->revoked = !isnull;
+	(void) slot_getattr(row, ka[KC_USED_UP_AT], &isnull);
+	record->used_up = !isnull;
+	end_row_lookup(&lookup);
+
+	row = lookup_row(&lookup, key_relations.tailnets, key_relations.tailnets_pkey,
+					 F_INT8EQ, Int64GetDatum(record->tailnet_id));
+	if (row == NULL)
+		elog(ERROR, "tailnet " INT64_FORMAT " of authentication key %s does not exist",
+			 record->tailnet_id, record->key_id);
+	record->tailnet = TextDatumGetCString(column_not_null(&lookup, ta[TC_NAME]));
+	record->device_approval = DatumGetBool(column_not_null(&lookup, ta[TC_DEVICE_APPROVAL]));
 	record->node_key_expiry_usecs =
-		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 15)));
+		IntervalAbsoluteUsecs(DatumGetIntervalP(column_not_null(&lookup, ta[TC_NODE_KEY_EXPIRY])));
+	end_row_lookup(&lookup);
 	return true;
 }
 

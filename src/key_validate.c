@@ -44,7 +44,8 @@ auth_keys_validate_key(PG_FUNCTION_ARGS)
 	bool		nulls[VALIDATE_COLUMNS];
 	int32		uses_left;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* the row type the executor expects: no catalog lookups per call */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	memset(nulls, true, sizeof(nulls));
 
 	SPI_connect();

@@ -263,7 +263,8 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	StringInfoData detail;
 
 	RequireWritable(fcinfo);
-	InitMaterializedSRF(fcinfo, 0);
+	/* the row type the executor expects: no catalog lookups per call */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	RequireArgument(fcinfo, 1);
 	node_key = PG_GETARG_DATUM(1);
