@@ -1,0 +1,426 @@
+#!/usr/bin/env bash
+# test/bench/run.sh
+#
+# The benchmark of auth_keys ("make bench"): pgbench in prepared mode with
+# two clients measures each function of the extension against the bare SQL
+# that does the same work and against PL/pgSQL peers, and prints a markdown
+# table of throughputs and ratios with the machine and the command.
+#
+# Copyright (c) 2026, auth_keys developers
+#
+# Why it is built this way:
+# - The two sides of a comparison run alternately (A B A B ...) in one
+#   invocation, so that a noisy machine slows both alike; the table gives
+#   the median throughput of each side and the median of the per-round
+#   ratios.
+# - It starts a throwaway cluster of its own (as the test runner does) with
+#   fsync on, since the synchronous_commit = on figures mean nothing without
+#   it, and shared_buffers = 1GB; each comparison sets synchronous_commit
+#   for its clients through PGOPTIONS.
+# - Keys are made with plain INSERT ... SELECT (setup.sql), so that ten
+#   million keys take minutes; a sample of them carries the full key text,
+#   which the pgbench scripts present.
+#
+# Settings, from the environment or as make variables (make bench VAR=...):
+#   BENCH_SECONDS        length of one pgbench run (10)
+#   BENCH_ROUNDS         runs of each side of a comparison (3)
+#   BENCH_WARMUP         seconds of each script before measuring (2; 0: none)
+#   BENCH_CLIENTS        pgbench clients (2)
+#   BENCH_KEYS           keys in the main database (10000)
+#   BENCH_BIG_KEYS       keys in the large database (10000000)
+#   BENCH_BIG_SAMPLE     keys of the large database presented (100000)
+#   BENCH_NODES          enrolled nodes for node_seen (10000)
+#   BENCH_BCRYPT_KEYS    keys with a bcrypt hash for the bcrypt peer (1000)
+#   BENCH_SWEEP_KEYS     expired keys per sweep (100000)
+#   BENCH_SWEEP_ROUNDS   sweeps during registration (3)
+#   BENCH_SWEEP_IDLE     seconds of registration between two sweeps (3; may be 0.5)
+#   BENCH_PORT           port of the throwaway cluster (54330)
+#   BENCH_SHARED_BUFFERS shared_buffers of the throwaway cluster (1GB)
+#   BENCH_OUT            also write the results table to this file
+#   BENCH_BUILD          0: use the extension as installed, do not build it (1)
+# For the smoke run (test/bench/smoke.sh):
+#   BENCH_EXISTING=1     use the running server in PGHOST/PGPORT/PGUSER:
+#                        no build, no cluster; databases dropped at the end
+#   BENCH_TRANSACTIONS   transactions per client instead of BENCH_SECONDS
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. test/lib/common.sh
+
+# the command, as given, for the report
+command="${BENCH_VIA:-test/bench/run.sh}"
+for var in $(compgen -e | grep '^BENCH_' | grep -v '^BENCH_VIA$' | sort); do
+    [ -n "${!var}" ] && command+=" $var=${!var}"
+done
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_WARMUP=${BENCH_WARMUP:-2}
+BENCH_CLIENTS=${BENCH_CLIENTS:-2}
+BENCH_KEYS=${BENCH_KEYS:-10000}
+BENCH_BIG_KEYS=${BENCH_BIG_KEYS:-10000000}
+BENCH_BIG_SAMPLE=${BENCH_BIG_SAMPLE:-100000}
+BENCH_NODES=${BENCH_NODES:-10000}
+BENCH_BCRYPT_KEYS=${BENCH_BCRYPT_KEYS:-1000}
+BENCH_SWEEP_KEYS=${BENCH_SWEEP_KEYS:-100000}
+BENCH_SWEEP_ROUNDS=${BENCH_SWEEP_ROUNDS:-3}
+BENCH_SWEEP_IDLE=${BENCH_SWEEP_IDLE:-3}
+BENCH_PORT=${BENCH_PORT:-54330}
+BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-1GB}
+BENCH_EXISTING=${BENCH_EXISTING:-0}
+BENCH_TRANSACTIONS=${BENCH_TRANSACTIONS:-}
+BENCH_OUT=${BENCH_OUT:-}
+BENCH_BUILD=${BENCH_BUILD:-1}
+
+[ "$BENCH_BIG_SAMPLE" -le "$BENCH_BIG_KEYS" ] || BENCH_BIG_SAMPLE=$BENCH_BIG_KEYS
+[ "$BENCH_BCRYPT_KEYS" -le "$BENCH_KEYS" ] || BENCH_BCRYPT_KEYS=$BENCH_KEYS
+
+small=bench_keys
+big=bench_big_keys
+
+die() {
+    say "FAILED: $*"
+    exit 1
+}
+
+# q DB SQL: one value (or rows, unaligned) from a query.
+q() {
+    "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# psql_file DB FILE VAR=VALUE...
+psql_file() {
+    local db=$1 file=$2 vars=() v
+    shift 2
+    for v in "$@"; do vars+=(-v "$v"); done
+    "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "${vars[@]}" -d "$db" -f "$file" >/dev/null
+}
+
+work=$(mktemp -d /tmp/auth_keys_bench.XXXXXX)
+is_root && chown postgres:postgres "$work"
+
+cleanup() {
+    if [ "$BENCH_EXISTING" = 1 ]; then
+        for db in "$small" "$big"; do
+            "$PG_BINDIR/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" \
+                >/dev/null 2>&1 || true
+        done
+    else
+        stop_cluster "$work/cluster"
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ "$BENCH_EXISTING" = 1 ]; then
+    : "${PGHOST:?BENCH_EXISTING=1 needs PGHOST}" "${PGPORT:?}"
+    export PGUSER=${PGUSER:-postgres}
+else
+    install_packages
+    [ "$BENCH_BUILD" = 0 ] || build_and_install
+    mkdir -p "$work/cluster"
+    start_cluster "$work/cluster" "$BENCH_PORT" postgres
+    # start_cluster turns fsync off for tests; the benchmark needs it on
+    cat >>"$work/cluster/data/postgresql.conf" <<CONF
+# benchmark settings (test/bench/run.sh)
+fsync = on
+synchronous_commit = on
+shared_buffers = $BENCH_SHARED_BUFFERS
+max_wal_size = 8GB
+CONF
+    as_postgres "$PG_BINDIR/pg_ctl" -D "$work/cluster/data" -l "$work/cluster/server.log" \
+        -w -s restart
+fi
+
+for db in "$small" "$big"; do
+    "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d postgres \
+        -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+done
+
+say "filling $small: $BENCH_KEYS keys, $BENCH_NODES nodes, the peers"
+psql_file "$small" test/bench/setup.sql nkeys="$BENCH_KEYS" nsample="$BENCH_KEYS" \
+    nnodes="$BENCH_NODES"
+psql_file "$small" test/bench/peers.sql nbcrypt="$BENCH_BCRYPT_KEYS"
+say "filling $big: $BENCH_BIG_KEYS keys (a few minutes for ten million)"
+psql_file "$big" test/bench/setup.sql nkeys="$BENCH_BIG_KEYS" nsample="$BENCH_BIG_SAMPLE" \
+    nnodes=1
+
+# pgbench variables of each database
+declare -A dbvars
+dbvars[$small]="-D nsample=$BENCH_KEYS -D nnodes=$BENCH_NODES -D nbcrypt=$BENCH_BCRYPT_KEYS
+    -D tailnet_id=$(q "$small" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
+dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=1 -D nbcrypt=1
+    -D tailnet_id=$(q "$big" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
+
+results=()      # rows of the results table
+declare -A warm
+
+# run_pgbench DB SCRIPT SYNC [PGBENCH ARGS...]: transactions per second.
+run_pgbench() {
+    local db=$1 script=$2 sync=$3 out tps
+    shift 3
+    local length=(-T "$BENCH_SECONDS")
+    [ -n "$BENCH_TRANSACTIONS" ] && length=(-t "$BENCH_TRANSACTIONS")
+    # shellcheck disable=SC2086
+    if ! out=$(PGOPTIONS="-c synchronous_commit=$sync" "$PG_BINDIR/pgbench" -n -M prepared \
+            -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" "${length[@]}" ${dbvars[$db]} "$@" \
+            -f "test/bench/scripts/$script.sql" "$db" 2>&1); then
+        printf '%s\n' "$out" >&2
+        die "pgbench $script on $db"
+    fi
+    if grep -qE '^number of failed transactions: [1-9]' <<<"$out"; then
+        printf '%s\n' "$out" >&2
+        die "pgbench $script on $db: failed transactions"
+    fi
+    tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
+    [ -n "$tps" ] || { printf '%s\n' "$out" >&2; die "no tps from pgbench $script"; }
+    echo "$tps"
+}
+
+warm_up() {
+    local db=$1 script=$2 sync=$3
+    [ -n "${warm[$db/$script]:-}" ] && return 0
+    warm[$db/$script]=1
+    if [ -z "$BENCH_TRANSACTIONS" ] && [ "$BENCH_WARMUP" -gt 0 ]; then
+        BENCH_SECONDS=$BENCH_WARMUP run_pgbench "$db" "$script" "$sync" >/dev/null
+    fi
+}
+
+# median: the median of the numbers on standard input
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) exit 1
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# verdict RATIO TARGET: "met", "missed" or "" when there is no target
+verdict() {
+    [ -n "$2" ] || return 0
+    awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "met" : "**missed**") }'
+}
+
+# row NAME A B SYNC A_FIGURE B_FIGURE RATIO TARGET
+row() {
+    local target=${8:+">= $8"}
+    results+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | ${target:--} | $(verdict "$7" "$8") |")
+}
+
+# pair NAME TARGET SYNC A_LABEL A_DB A_SCRIPT B_LABEL B_DB B_SCRIPT
+#   Runs A and B alternately BENCH_ROUNDS times; ratio = A / B.
+pair() {
+    local name=$1 target=$2 sync=$3 alabel=$4 adb=$5 ascript=$6 blabel=$7 bdb=$8 bscript=$9
+    local r ta tb as=() bs=() ratios=()
+    warm_up "$adb" "$ascript" "$sync"
+    warm_up "$bdb" "$bscript" "$sync"
+    for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+        ta=$(run_pgbench "$adb" "$ascript" "$sync")
+        tb=$(run_pgbench "$bdb" "$bscript" "$sync")
+        say "$name, round $r: $alabel $ta tps, $blabel $tb tps"
+        as+=("$ta")
+        bs+=("$tb")
+        ratios+=("$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.3f", a / b }')")
+    done
+    row "$name" "$alabel" "$blabel" "$sync" \
+        "$(printf '%s\n' "${as[@]}" | median | xargs printf '%.0f')" \
+        "$(printf '%s\n' "${bs[@]}" | median | xargs printf '%.0f')" \
+        "$(printf '%s\n' "${ratios[@]}" | median | xargs printf '%.2f')" "$target"
+}
+
+storage() {
+    local db=$1 table=$2 label=$3 line
+    line=$(q "$db" "SELECT count(*), pg_total_relation_size('auth_keys.$table'),
+                           pg_relation_size('auth_keys.$table'),
+                           pg_indexes_size('auth_keys.$table')
+                      FROM auth_keys.$table")
+    IFS='|' read -r n total heap idx <<<"$line"
+    storage_rows+=("| $label | $n | $((total / n)) | $((heap / n)) | $((idx / n)) |")
+}
+
+now_us() {
+    date +%s%6N
+}
+
+# sweep_stage DB ROUND: BENCH_SWEEP_KEYS expired keys for that round
+sweep_stage() {
+    psql_file "$1" test/bench/sweep_stage.sql round="$2" n="$BENCH_SWEEP_KEYS"
+}
+
+# sweep_retention ROUND: the retention that purges up to that round
+sweep_retention() {
+    echo "$((995 - 10 * $1)) days"
+}
+
+# timed_purge DB ROUND ours|bare: seconds to purge the round's keys
+timed_purge() {
+    local db=$1 round=$2 how=$3 out n ms
+    local retention
+    retention=$(sweep_retention "$round")
+    if [ "$how" = ours ]; then
+        out=$("$PG_BINDIR/psql" -X -At -v ON_ERROR_STOP=1 -d "$db" <<SQL
+SET auth_keys.invalid_key_retention = '$retention';
+\\timing on
+SELECT keys_purged FROM auth_keys.sweep();
+SQL
+        )
+        n=$(grep -E '^[0-9]+$' <<<"$out" | head -n 1)
+    else
+        out=$("$PG_BINDIR/psql" -X -At -v ON_ERROR_STOP=1 -d "$db" <<SQL
+\\timing on
+DELETE FROM auth_keys.keys WHERE invalid_at < now() - interval '$retention';
+SQL
+        )
+        n=$(awk '/^DELETE / { print $2 }' <<<"$out")
+    fi
+    ms=$(awk '/^Time: / { print $2 }' <<<"$out" | tail -n 1)
+    [ "$n" = "$BENCH_SWEEP_KEYS" ] ||
+        { printf '%s\n' "$out" >&2; die "purge ($how) of round $round removed ${n:-nothing}"; }
+    q "$db" "VACUUM auth_keys.keys"
+    awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }'
+}
+
+sweep_pair() {
+    local db=$small r ts td ours=() bare=() ratios=()
+    for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+        sweep_stage "$db" $((2 * r - 1))
+        ts=$(timed_purge "$db" $((2 * r - 1)) ours)
+        sweep_stage "$db" $((2 * r))
+        td=$(timed_purge "$db" $((2 * r)) bare)
+        say "sweep of $BENCH_SWEEP_KEYS expired keys, round $r: sweep ${ts}s, DELETE ${td}s"
+        ours+=("$(awk -v n="$BENCH_SWEEP_KEYS" -v s="$ts" 'BEGIN { print n / s }')")
+        bare+=("$(awk -v n="$BENCH_SWEEP_KEYS" -v s="$td" 'BEGIN { print n / s }')")
+        ratios+=("$(awk -v a="$td" -v b="$ts" 'BEGIN { print a / b }')")
+        sweep_seconds+=("$ts")
+    done
+    row "sweep of $BENCH_SWEEP_KEYS expired keys (keys/s)" "sweep()" "bare DELETE" on \
+        "$(printf '%s\n' "${ours[@]}" | median | xargs printf '%.0f')" \
+        "$(printf '%s\n' "${bare[@]}" | median | xargs printf '%.0f')" \
+        "$(printf '%s\n' "${ratios[@]}" | median | xargs printf '%.2f')" ""
+}
+
+# Registration while sweeps run, against registration between them, in
+# one pgbench run: idle and sweep windows alternate, and each transaction
+# counts for the window in which it ended (pgbench's per-transaction log).
+during_sweep() {
+    local db=$small sync=on r est total first=50 log="$work/during"
+    est=$(printf '%s\n' "${sweep_seconds[@]:-10}" | sort -g | tail -n 1)
+    # long enough for every sweep to take three times as long as alone
+    total=$(awk -v s="$est" -v i="$BENCH_SWEEP_IDLE" -v r="$BENCH_SWEEP_ROUNDS" \
+        'BEGIN { t = 1 + i * (r + 1) + (s * 3 + 1) * r; printf "%d", t == int(t) ? t : int(t) + 1 }')
+    for ((r = 1; r <= BENCH_SWEEP_ROUNDS; r++)); do
+        sweep_stage "$db" $((first + r))
+    done
+    mkdir -p "$log"
+    is_root && chown postgres:postgres "$log"
+    warm_up "$db" register_ours "$sync"
+    (
+        sleep 1
+        for ((r = 1; r <= BENCH_SWEEP_ROUNDS; r++)); do
+            t0=$(now_us); sleep "$BENCH_SWEEP_IDLE"; echo "idle $t0 $(now_us)"
+            t0=$(now_us)
+            q "$db" "SET auth_keys.invalid_key_retention = '$(sweep_retention $((first + r)))';
+                     SELECT keys_purged FROM auth_keys.sweep()" >/dev/null
+            echo "sweep $t0 $(now_us)"
+        done
+        t0=$(now_us); sleep "$BENCH_SWEEP_IDLE"; echo "idle $t0 $(now_us)"
+    ) >"$log/windows" &
+    local loop=$!
+    BENCH_SECONDS=$total BENCH_TRANSACTIONS='' run_pgbench "$db" register_ours "$sync" \
+        -l --log-prefix="$log/tx" >/dev/null
+    wait "$loop" || die "the sweeps during registration failed"
+    [ "$(q "$db" "SELECT count(*) FROM auth_keys.keys
+                   WHERE invalid_at < now() - interval '400 days'")" = 0 ] ||
+        die "the sweeps during registration left staged keys behind"
+    local line
+    line=$(cat "$log"/tx.* | awk -v wfile="$log/windows" '
+        BEGIN {
+            while ((getline w < wfile) > 0) {
+                split(w, f, " "); n++; kind[n] = f[1]; lo[n] = f[2]; hi[n] = f[3]
+            }
+        }
+        {
+            t = $5 * 1000000 + $6
+            if (t > last) last = t
+            for (i = 1; i <= n; i++)
+                if (t >= lo[i] && t < hi[i]) { count[kind[i]]++; break }
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                h = hi[i] < last ? hi[i] : last
+                if (h > lo[i]) span[kind[i]] += (h - lo[i]) / 1000000
+            }
+            if (span["idle"] == 0 || span["sweep"] == 0) exit 1
+            printf "%.0f %.0f %.2f %.1f\n", count["idle"] / span["idle"],
+                count["sweep"] / span["sweep"],
+                (count["sweep"] / span["sweep"]) / (count["idle"] / span["idle"]),
+                span["sweep"]
+        }') || die "no idle or sweep window in the registration log"
+    read -r idle during ratio spent <<<"$line"
+    say "registration: $idle tps idle, $during tps during sweeps (${spent}s of sweeping)"
+    row "register_node during sweeps of $BENCH_SWEEP_KEYS keys" "during sweeps" "between sweeps" \
+        "$sync" "$during" "$idle" "$ratio" 0.90
+}
+
+storage_rows=()
+storage "$big" keys "keys ($big)"
+storage "$small" keys "keys ($small)"
+storage "$small" nodes "nodes ($small)"
+
+say "validate_key"
+pair "validate_key" 0.90 on ours "$small" validate_ours bare "$small" validate_bare
+pair "validate_key" 2 on ours "$small" validate_ours "PL/pgSQL + digest" "$small" validate_plpgsql
+pair "validate_key" "" on ours "$small" validate_ours "PL/pgSQL + bcrypt" "$small" validate_bcrypt
+pair "validate_key, $BENCH_BIG_KEYS against $BENCH_KEYS keys" 0.90 on \
+    "ours, $BENCH_BIG_KEYS keys" "$big" validate_ours "ours, $BENCH_KEYS keys" "$small" validate_ours
+
+say "register_node"
+pair "register_node" 0.95 on ours "$small" register_ours bare "$small" register_bare
+pair "register_node" 0.85 off ours "$small" register_ours bare "$small" register_bare
+pair "register_node" "" off ours "$small" register_ours "bare + audit INSERT" "$small" \
+    register_bare_event
+pair "register_node" 2 off ours "$small" register_ours "PL/pgSQL + digest" "$small" register_plpgsql
+pair "register_node" "" off ours "$small" register_ours "PL/pgSQL + bcrypt" "$small" register_bcrypt
+
+say "node_seen, create_key"
+pair "node_seen" "" off ours "$small" node_seen_ours "bare UPDATE" "$small" node_seen_bare
+pair "create_key" "" off ours "$small" create_key_ours "bare INSERT" "$small" create_key_bare
+
+sweep_seconds=()
+if [ "$(q "$small" "SELECT to_regprocedure('auth_keys.sweep(integer)') IS NOT NULL")" = t ]; then
+    say "sweep"
+    sweep_pair
+    during_sweep
+else
+    say "auth_keys.sweep(integer) does not exist in this build: sweep benchmarks skipped"
+    results+=("| sweep | skipped: auth_keys.sweep(integer) does not exist in this build | | | | | | | |")
+fi
+
+cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
+mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+report() {
+    echo "## Benchmark results"
+    echo
+    echo "- command: \`$command\`"
+    echo "- machine: $(nproc) CPUs ($cpu), $mem memory, $(uname -sr)"
+    echo "- server: $(q postgres "SELECT version()")"
+    echo "- settings: fsync $(q postgres "SHOW fsync"), shared_buffers $(q postgres "SHOW shared_buffers"), synchronous_commit as in the table (PGOPTIONS)"
+    echo "- pgbench -M prepared, $BENCH_CLIENTS clients, $BENCH_ROUNDS alternated runs of" \
+        "$([ -n "$BENCH_TRANSACTIONS" ] && echo "$BENCH_TRANSACTIONS transactions per client" ||
+            echo "${BENCH_SECONDS}s") per side; medians"
+    echo "- at $(date -u '+%Y-%m-%d %H:%M UTC'), load average before: $load_before"
+    [ -z "$BENCH_TRANSACTIONS" ] ||
+        echo "- a smoke run: a few transactions each, the figures mean nothing"
+    echo
+    echo "| benchmark | A | B | synchronous_commit | A (tps) | B (tps) | A / B | target | |"
+    echo "|---|---|---|---|---:|---:|---:|---|---|"
+    printf '%s\n' "${results[@]}"
+    echo
+    echo "| storage | rows | bytes per row | table | indexes |"
+    echo "|---|---:|---:|---:|---:|"
+    printf '%s\n' "${storage_rows[@]}"
+}
+report >"$work/results.md"
+[ -n "$BENCH_OUT" ] && cp "$work/results.md" "$BENCH_OUT"
+echo
+cat "$work/results.md"

@@ -1,0 +1,34 @@
+-- test/bench/scripts/register_bare_event.sql
+-- register_bare.sql plus the audit event that register_node records, in
+-- one statement: what the extension writes, without the extension
+--
+-- Copyright (c) 2026, auth_keys developers
+
+\set i random(1, :nsample)
+\set n random(1, 9223372036854775806)
+WITH s AS (SELECT key_id, secret FROM bench.sample WHERE i = :i),
+k AS (
+    UPDATE auth_keys.keys k
+       SET uses = k.uses + 1, last_used_at = now(),
+           used_up_at = CASE WHEN k.uses + 1 >= CASE WHEN k.reusable
+                                                     THEN coalesce(k.max_uses, 2147483647)
+                                                     ELSE 1 END
+                             THEN now() END
+      FROM s
+     WHERE k.key_id = s.key_id
+       AND k.secret_hash = sha256(convert_to(s.secret, 'UTF8'))
+       AND k.revoked_at IS NULL AND k.used_up_at IS NULL AND k.expires_at > now()
+    RETURNING k.key_id, k.tailnet_id, k.created_by, k.tags, k.ephemeral, k.preauthorized),
+n AS (
+    INSERT INTO auth_keys.nodes (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,
+                                 ephemeral, authorized, key_expiry_disabled, node_key_expires_at)
+    SELECT k.tailnet_id, bench.node_key('r' || :n), 'bench-host', k.created_by, k.tags,
+           k.key_id, k.ephemeral, NOT t.device_approval OR k.preauthorized, false,
+           now() + t.node_key_expiry
+      FROM k JOIN auth_keys.tailnets t ON t.tailnet_id = k.tailnet_id
+    RETURNING node_id, tailnet_id, auth_key_id, hostname, authorized, node_key_expires_at)
+INSERT INTO auth_keys.events (tailnet_id, actor, action, key_id, node_id, detail)
+SELECT n.tailnet_id, 'role:' || session_user, 'key.used', n.auth_key_id, n.node_id,
+       jsonb_build_object('hostname', n.hostname, 'reauthenticated', false)
+  FROM n
+RETURNING node_id;
