@@ -135,7 +135,7 @@ CONF
 fi
 
 for db in "$small" "$big"; do
-    "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d postgres \
+    "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
         -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 done
 
@@ -300,28 +300,41 @@ sweep_pair() {
 }
 
 # Registration while sweeps run, against registration between them, in
-# one pgbench run: idle and sweep windows alternate, and each transaction
+# one pgbench run: idle and busy windows alternate, and each transaction
 # counts for the window in which it ended (pgbench's per-transaction log).
+# A busy window is a sweep, or (the control) a query that keeps one CPU
+# busy for as long as the sweep before it took: on a machine with few
+# CPUs, any concurrent work slows registration by the CPU it takes, and
+# the control tells that share from what the sweep itself costs
+# registration (locks, I/O).
 during_sweep() {
     local db=$small sync=on r est total first=50 log="$work/during"
     est=$(printf '%s\n' "${sweep_seconds[@]:-10}" | sort -g | tail -n 1)
     # long enough for every sweep to take three times as long as alone
     total=$(awk -v s="$est" -v i="$BENCH_SWEEP_IDLE" -v r="$BENCH_SWEEP_ROUNDS" \
-        'BEGIN { t = 1 + i * (r + 1) + (s * 3 + 1) * r; printf "%d", t == int(t) ? t : int(t) + 1 }')
+        'BEGIN { t = 1 + i * (2 * r + 1) + 2 * (s * 3 + 1) * r
+                 printf "%d", t == int(t) ? t : int(t) + 1 }')
     for ((r = 1; r <= BENCH_SWEEP_ROUNDS; r++)); do
         sweep_stage "$db" $((first + r))
     done
     mkdir -p "$log"
-    is_root && chown postgres:postgres "$log"
     warm_up "$db" register_ours "$sync"
     (
         sleep 1
         for ((r = 1; r <= BENCH_SWEEP_ROUNDS; r++)); do
             t0=$(now_us); sleep "$BENCH_SWEEP_IDLE"; echo "idle $t0 $(now_us)"
-            t0=$(now_us)
+            ts=$(now_us)
             q "$db" "SET auth_keys.invalid_key_retention = '$(sweep_retention $((first + r)))';
                      SELECT keys_purged FROM auth_keys.sweep()" >/dev/null
-            echo "sweep $t0 $(now_us)"
+            t1=$(now_us)
+            echo "sweep $ts $t1"
+            t0=$(now_us); sleep "$BENCH_SWEEP_IDLE"; echo "idle $t0 $(now_us)"
+            t0=$(now_us)
+            q "$db" "DO \$\$ BEGIN
+                         WHILE clock_timestamp() < now() + interval '$((t1 - ts)) microseconds' LOOP
+                         END LOOP;
+                     END \$\$" >/dev/null
+            echo "busy $t0 $(now_us)"
         done
         t0=$(now_us); sleep "$BENCH_SWEEP_IDLE"; echo "idle $t0 $(now_us)"
     ) >"$log/windows" &
@@ -350,16 +363,20 @@ during_sweep() {
                 h = hi[i] < last ? hi[i] : last
                 if (h > lo[i]) span[kind[i]] += (h - lo[i]) / 1000000
             }
-            if (span["idle"] == 0 || span["sweep"] == 0) exit 1
-            printf "%.0f %.0f %.2f %.1f\n", count["idle"] / span["idle"],
-                count["sweep"] / span["sweep"],
-                (count["sweep"] / span["sweep"]) / (count["idle"] / span["idle"]),
-                span["sweep"]
-        }') || die "no idle or sweep window in the registration log"
-    read -r idle during ratio spent <<<"$line"
-    say "registration: $idle tps idle, $during tps during sweeps (${spent}s of sweeping)"
-    row "register_node during sweeps of $BENCH_SWEEP_KEYS keys" "during sweeps" "between sweeps" \
+            if (span["idle"] == 0 || span["sweep"] == 0 || span["busy"] == 0) exit 1
+            idle = count["idle"] / span["idle"]
+            sweep = count["sweep"] / span["sweep"]
+            busy = count["busy"] / span["busy"]
+            printf "%.0f %.0f %.0f %.2f %.2f %.1f\n", idle, sweep, busy,
+                sweep / idle, busy / idle, span["sweep"]
+        }') || die "no idle, sweep or busy window in the registration log"
+    read -r idle during busy ratio control spent <<<"$line"
+    say "registration: $idle tps idle, $during tps during sweeps (${spent}s of sweeping)," \
+        "$busy tps during as long a busy query"
+    row "register_node during sweeps of $BENCH_SWEEP_KEYS keys" "during sweeps" "idle" \
         "$sync" "$during" "$idle" "$ratio" 0.90
+    row "register_node during a busy query as long (control)" "during the query" "idle" \
+        "$sync" "$busy" "$idle" "$control" ""
 }
 
 storage_rows=()
