@@ -390,6 +390,9 @@ pair "validate_key" 2 on ours "$small" validate_ours "PL/pgSQL + digest" "$small
 pair "validate_key" "" on ours "$small" validate_ours "PL/pgSQL + bcrypt" "$small" validate_bcrypt
 pair "validate_key, $BENCH_BIG_KEYS against $BENCH_KEYS keys" 0.90 on \
     "ours, $BENCH_BIG_KEYS keys" "$big" validate_ours "ours, $BENCH_KEYS keys" "$small" validate_ours
+# the control: what the table's size costs the bare lookup
+pair "bare lookup, $BENCH_BIG_KEYS against $BENCH_KEYS keys (control)" "" on \
+    "bare, $BENCH_BIG_KEYS keys" "$big" validate_bare "bare, $BENCH_KEYS keys" "$small" validate_bare
 
 say "register_node"
 pair "register_node" 0.95 on ours "$small" register_ours bare "$small" register_bare
