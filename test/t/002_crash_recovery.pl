@@ -241,7 +241,7 @@ sub next_operation
 # run_client($id): the loop of one client process.  Its log has a line
 # "? seq kind node_key key_id node_id" before each operation is sent, then
 # "! seq result" when the result row arrived (with autocommit, the commit
-# happened), "x seq" when the server refused it, and nothing when the
+# happened), "x seq SQLSTATE" when the server refused it, and nothing when the
 # connection broke first: the operation may or may not have committed, and
 # the client never touches that node key again.  "P generation" marks the
 # client parked at the gate.
@@ -254,6 +254,10 @@ sub run_client
 	open my $log, '>>', "$dir/client$id.log" or die "open: $!";
 	$log->autoflush(1);
 	$SIG{PIPE} = 'IGNORE';
+	$SIG{ALRM} = sub {
+		print STDERR "client $id: psql did not answer\n";
+		POSIX::_exit(3);
+	};
 	srand($seed * 10 + $id);
 
 	my $client = { id => $id, serial => 0 };
@@ -287,16 +291,18 @@ sub run_client
 		$keys_now{unlimited} = $client->{unlimited};
 
 		my $pid = open2(my $out, my $in, 'psql', '-X', '-q', '-A', '-t',
-			'-v', 'ON_ERROR_STOP=0', '-d', $connstr);
+			'-v', 'ON_ERROR_STOP=0', '-v', 'VERBOSITY=verbose', '-d', $connstr);
 		print $in "SELECT 'server ' || extract(epoch FROM pg_postmaster_start_time());\n"
 		  . "\\echo \@\@ server\n";
 		my $this_server = 0;
+		alarm $PostgreSQL::Test::Utils::timeout_default;
 		while (defined(my $line = <$out>))
 		{
 			chomp $line;
 			last if $line eq '@@ server';
 			$this_server = 1 if $line eq "server $server";
 		}
+		alarm 0;
 
 		while ($this_server)
 		{
@@ -305,6 +311,7 @@ sub run_client
 			my ($key_id, $key) = @{ $op->{key} };
 			$seq++;
 			print $log "? $seq $op->{kind} $op->{node_key} $key_id $op->{node_id}\n";
+			print $in "\\warn \@\@ $seq\n";
 			if ($op->{kind} eq 'delete')
 			{
 				print $in "SELECT 'deleted' FROM auth_keys.delete_node($op->{node_id});\n";
@@ -314,15 +321,21 @@ sub run_client
 				print $in "SELECT node_id, reauthenticated FROM auth_keys.register_node("
 				  . "'$key', '$op->{node_key}', 'host-$id-$seq');\n";
 			}
-			print $in "\\echo \@\@ $seq\n";
+			print $in "\\echo \@\@ $seq :SQLSTATE\n";
 
-			my ($row, $done);
+			# the marker line carries the SQLSTATE: 00000 after a success, the
+			# error's after a refusal, nothing when psql lost the connection
+			# without exiting (as when sending fails)
+			my ($row, $state);
+			alarm $PostgreSQL::Test::Utils::timeout_default;
 			while (defined(my $line = <$out>))
 			{
 				chomp $line;
-				if ($line eq "\@\@ $seq") { $done = 1; last; }
+				if ($line =~ /^\@\@ $seq ?(.*)$/) { $state = $1; last; }
 				$row = $line if $line ne '';
 			}
+			alarm 0;
+			my $answered = defined $state && $state =~ /^[0-9A-Z]{5}$/;
 
 			my $nk = $op->{node_key};
 			if (defined $row)
@@ -341,9 +354,9 @@ sub run_client
 					set_add(\%present, $nk);
 				}
 			}
-			elsif ($done)
+			elsif ($answered)
 			{
-				print $log "x $seq\n";
+				print $log "x $seq $state\n";
 			}
 			else
 			{
@@ -351,7 +364,7 @@ sub run_client
 				set_remove(\%present, $nk);
 				set_remove(\%absent,  $nk);
 			}
-			last unless $done;
+			last unless $answered;
 		}
 		close $in;
 		close $out;
@@ -362,6 +375,12 @@ sub run_client
 }
 
 my @clients;
+my $test_pid = $$;
+END
+{
+	# a test that dies leaves no client behind
+	kill 'KILL', @clients if $$ == $test_pid;
+}
 make_keys(0);
 open_gate(0);
 for my $id (0 .. $n_clients - 1)
@@ -458,7 +477,7 @@ sub read_logs
 		acked_same     => {},
 		cutoff_same    => {},
 		deleted        => [],    # node ids whose delete was acknowledged
-		refused        => [],    # [ kind, key_id ]
+		refused        => [],    # [ where, kind, key_id, SQLSTATE ]
 		problems       => [],
 		figures        => { registered => 0, deleted => 0, refused => 0, cutoff => 0 });
 	for my $id (0 .. $n_clients - 1)
@@ -524,9 +543,10 @@ sub read_logs
 				else { $told{acked_spends}{ $op->{key_id} }++; }
 				$told{figures}{registered}++;
 			}
-			elsif ($line =~ /^x (\d+)$/ && $pending && $pending->{seq} == $1)
+			elsif ($line =~ /^x (\d+) (\w+)$/ && $pending && $pending->{seq} == $1)
 			{
-				push @{ $told{refused} }, [ $pending->{kind}, $pending->{key_id} ];
+				push @{ $told{refused} },
+				  [ "client $id #$1", $pending->{kind}, $pending->{key_id}, $2 ];
 				undef $pending;
 				$told{figures}{refused}++;
 			}
@@ -644,14 +664,15 @@ sub check
 	my @refused;
 	for my $refusal (@{ $told->{refused} })
 	{
-		my ($kind, $key_id) = @$refusal;
-		my $key = $keys{$key_id};
+		my ($where, $kind, $key_id, $state) = @$refusal;
+		my $key = $keys{$key_id} // { kind => '-' };
 		next
-		  if $kind ne 'delete'
+		  if $state eq '28000'
+		  && $kind ne 'delete'
 		  && $kind ne 'same'
 		  && defined $key->{limit}
 		  && $db_keys{$key_id}{uses} == $key->{limit};
-		push @refused, "$kind with key $key_id ($key->{kind}) was refused";
+		push @refused, "$where: $kind with key $key_id ($key->{kind}) was refused: $state";
 	}
 	no_problems("$c every refusal was for a used-up key", @refused);
 
@@ -748,11 +769,13 @@ for my $cycle (1 .. $cycles)
 		  . ($everything ? 'every process' : 'the postmaster') . ' killed)');
 
 	$figures = check($cycle);
+	last if $cycle == $cycles;
 
 	make_keys($cycle);
 	open_gate($cycle);
 }
 
+# the clients wait at the gate: let them go
 write_file("$dir/gate", "stop\n");
 my @exits;
 for my $pid (@clients)
@@ -763,7 +786,7 @@ for my $pid (@clients)
 is(join(',', @exits), join(',', (0) x $n_clients), 'the clients stopped');
 
 my @errors =
-  grep { /ERROR:/ && !/ERROR:  invalid authentication key/ }
+  grep { /ERROR:/ && !/ERROR:  28000: invalid authentication key$/ }
   map { split /\n/, (read_file("$dir/client$_.err") // '') } 0 .. $n_clients - 1;
 no_problems('the clients saw no error but refused keys', @errors);
 
