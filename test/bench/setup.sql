@@ -51,11 +51,13 @@ CREATE FUNCTION bench.node_key(seed text) RETURNS auth_keys.nodekey
     RETURN ('nodekey:' || encode(sha256(convert_to(seed, 'UTF8')), 'hex'))::auth_keys.nodekey;
 
 -- Keys, a million rows per statement.  Random key ids go into the primary
--- key index in random order, as they would in service.
+-- key index in random order, and every key gets its own expiry (the
+-- invalid_at index would deduplicate equal ones), as they would in service.
 SELECT format('INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable,'
               ' expires_at, secret_hash)'
               ' SELECT bench.key_id(i), %s, ''bench@example.com'', true,'
-              ' now() + interval ''90 days'', sha256(convert_to(bench.secret(i), ''UTF8''))'
+              ' now() + interval ''90 days'' - i * interval ''1 millisecond'','
+              ' sha256(convert_to(bench.secret(i), ''UTF8''))'
               ' FROM generate_series(%s, %s) AS i',
               :tailnet_id, lo, least(lo + 999999, :nkeys))
   FROM generate_series(1, :nkeys, 1000000) AS lo
