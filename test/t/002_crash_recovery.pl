@@ -23,10 +23,18 @@
 # - validate_key tells the same uses left, and amcheck finds the indexes
 #   and heaps of auth_keys sound.
 #
-# Then the clients go on, with fresh keys, until the next crash.  The run
-# has AUTH_KEYS_CRASH_CYCLES crashes (3 by default; "make crashcheck" runs
-# 20) and its random choices follow AUTH_KEYS_CRASH_SEED when set.  The
-# server runs with fsync on, as a production server would.
+# A success counts only when the client received the result row: each call
+# is one autocommit statement, and the server sends the row's command
+# completion after the commit.  An operation cut off by the crash may or
+# may not have committed; the client never touches that node key again.
+#
+# The clients are separate processes, each with a psql connection.  After
+# losing it they wait at a gate, so that the check sees the server as
+# recovery left it; then they go on, with fresh keys, until the next crash.
+# The run has AUTH_KEYS_CRASH_CYCLES crashes (3 by default; "make
+# crashcheck" runs 20) and its random choices follow AUTH_KEYS_CRASH_SEED
+# when set (the seed is printed).  The server runs with fsync on, as a
+# production server would (PostgreSQL::Test::Cluster turns it off).
 #
 # Copyright (c) 2026, auth_keys developers
 
@@ -241,10 +249,10 @@ sub next_operation
 # run_client($id): the loop of one client process.  Its log has a line
 # "? seq kind node_key key_id node_id" before each operation is sent, then
 # "! seq result" when the result row arrived (with autocommit, the commit
-# happened), "x seq SQLSTATE" when the server refused it, and nothing when the
-# connection broke first: the operation may or may not have committed, and
-# the client never touches that node key again.  "P generation" marks the
-# client parked at the gate.
+# happened), "x seq SQLSTATE" when the server refused it, and nothing when
+# the connection broke first: the operation may or may not have committed,
+# and the client never touches that node key again.  "P generation" marks
+# the client parked at the gate.
 sub run_client
 {
 	my ($id, $parent) = @_;
