@@ -82,23 +82,11 @@ done
 stop_cluster "$work"
 
 # TAP tests start clusters of their own through PostgreSQL::Test::Cluster,
-# which runs initdb and so cannot run as root: copy them somewhere the
-# postgres user owns and run them from there.
+# which runs initdb and so cannot run as root: run_tap runs them as the
+# postgres user from a copy of test/t.
 if ls test/t/*.pl >/dev/null 2>&1; then
     say "TAP tests"
-    tap="$work/tap"
-    mkdir -p "$tap"
-    cp -r test/t "$tap/t"
-    is_root && chown -R postgres:postgres "$tap"
-    pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/../..
-    set +e
-    (cd "$tap" && as_postgres env \
-        PATH="$PG_BINDIR:$PATH" \
-        PERL5LIB="$pgxs/src/test/perl" \
-        PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
-        TESTDIR="$tap" \
-        prove --timer --ext .pl t/ ) >"$work/tap.log" 2>&1
-    set -e
+    run_tap "$work" >"$work/tap.log" 2>&1 || true
     cat "$work/tap.log"
     ok=$(grep -cE '^\[[0-9:]+\] t/.*\.\. ok' "$work/tap.log" || true)
     bad=$(grep -cE '^\[[0-9:]+\] t/.*\.\. (Dubious|Failed|not ok)' "$work/tap.log" || true)
@@ -106,11 +94,6 @@ if ls test/t/*.pl >/dev/null 2>&1; then
     failed=$((failed + bad))
     if [ "$bad" -gt 0 ]; then
         failures+=("tap: see the log above")
-        for log in "$tap"/tmp_check/log/*; do
-            [ -f "$log" ] || continue
-            printf '\n--- %s (last 40 lines)\n' "$(basename "$log")"
-            tail -n 40 "$log"
-        done
     fi
 fi
 

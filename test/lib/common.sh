@@ -1,8 +1,9 @@
 # test/lib/common.sh
 #
 # Shell functions shared by the test runner and the walkthrough: install the
-# Debian packages auth_keys needs, build and install the extension, and run a
-# throwaway PostgreSQL 15 cluster with pg_cron preloaded.
+# Debian packages auth_keys needs, build and install the extension, run a
+# throwaway PostgreSQL 15 cluster with pg_cron preloaded, and run the TAP
+# scripts.
 #
 # Copyright (c) 2026, auth_keys developers
 #
@@ -100,4 +101,41 @@ stop_cluster() {
     if [ -f "$dir/data/postmaster.pid" ]; then
         as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -s stop || true
     fi
+}
+
+# run_tap WORKDIR [SCRIPT...]: run TAP scripts of test/t (every t/*.pl, or
+# the ones named as t/NNN_name.pl) with prove, as the postgres user, from a
+# copy of test/t in WORKDIR/tap.  Passes AUTH_KEYS_* variables through.
+# Prints prove's output; when a script fails, also the last lines of each
+# server log.  Returns prove's exit status.
+run_tap() {
+    local work=$1 tap pgxs status=0 log
+    shift
+    tap=$work/tap
+    rm -rf "$tap"
+    mkdir -p "$tap"
+    cp -r test/t "$tap/t"
+    chmod 755 "$work"
+    is_root && chown -R postgres:postgres "$tap"
+    pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/../..
+    local pass=()
+    while IFS= read -r var; do
+        pass+=("$var")
+    done < <(env | grep -E '^AUTH_KEYS_[A-Z0-9_]*=' || true)
+    [ $# -gt 0 ] || set -- t/
+    (cd "$tap" && as_postgres env \
+        PATH="$PG_BINDIR:$PATH" \
+        PERL5LIB="$pgxs/src/test/perl" \
+        PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+        TESTDIR="$tap" \
+        "${pass[@]+"${pass[@]}"}" \
+        prove --timer --ext .pl "$@") || status=$?
+    if [ "$status" -ne 0 ]; then
+        for log in "$tap"/tmp_check/log/*; do
+            [ -f "$log" ] || continue
+            printf '\n--- %s (last 40 lines)\n' "$(basename "$log")"
+            tail -n 40 "$log"
+        done
+    fi
+    return "$status"
 }
