@@ -152,7 +152,19 @@ SELECT count(*) AS plain_idle_expiry_events FROM auth_keys.events
 --
 SET auth_keys.invalid_key_retention = '30 days';
 SET auth_keys.ephemeral_inactivity_timeout = '5 minutes';
+-- batches of one, resting 1 ms after each full batch
+SHOW auth_keys.sweep_batch_delay;
+SET auth_keys.sweep_batch_delay = -1;
+-- the rest can be cancelled, and a cancelled sweep purges nothing
+SET auth_keys.sweep_batch_delay = '10s';
+SET statement_timeout = '200ms';
 SELECT * FROM auth_keys.sweep(batch_size => 1);
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT count(*) AS expired_40_days_ago FROM auth_keys.keys WHERE key_id = 'Expired40dGx';
+SET auth_keys.sweep_batch_delay = '1ms';
+SELECT * FROM auth_keys.sweep(batch_size => 1);
+RESET auth_keys.sweep_batch_delay;
 SELECT description FROM auth_keys.keys ORDER BY description;
 SELECT hostname FROM auth_keys.nodes ORDER BY hostname;
 SELECT detail FROM auth_keys.events

@@ -23,6 +23,9 @@ extern int64 auth_keys_ephemeral_timeout_usecs;
 /* auth_keys.invalid_key_retention, in microseconds */
 extern int64 auth_keys_invalid_retention_usecs;
 
+/* auth_keys.sweep_batch_delay, in milliseconds */
+extern int	auth_keys_sweep_batch_delay_ms;
+
 /*
  * Length of an interval in microseconds, counting a day as 24 hours and a
  * month as 30 days, as interval comparison does.  Key and node key expiry

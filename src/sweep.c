@@ -39,6 +39,8 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
@@ -100,26 +102,45 @@ interval_detail(const char *field, int64 usecs)
 }
 
 /*
+ * Rest for auth_keys.sweep_batch_delay after a full batch, as VACUUM rests
+ * for vacuum_cost_delay: a sweep through a large backlog then leaves most
+ * of the CPU to registrations.  Woken early only to be cancelled.
+ */
+static void
+rest_between_batches(void)
+{
+	if (auth_keys_sweep_batch_delay_ms <= 0)
+		return;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 auth_keys_sweep_batch_delay_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
  * Delete, batch by batch, the keys that became invalid before "cutoff",
  * each with a key.purged event; return how many.  One statement a batch:
- * the events are written from the DELETE's RETURNING list.  The ORDER BY
- * keeps the kept (generic) plan on keys_invalid_at_idx, oldest first: with
- * a LIMIT and no order, a generic plan may well prefer reading the whole
- * table in the hope of finding the rows early.
+ * the events are written from the DELETE's RETURNING list.
+ *
+ * The shape of the statement is for the kept (generic) plan, which cannot
+ * know how small $2 is: the ORDER BY keeps the batch on keys_invalid_at_idx,
+ * oldest first (with a LIMIT and no order, the whole table may look as
+ * cheap), and "key_id = ANY (ARRAY(...))" makes the DELETE find the batch's
+ * rows by primary key (a join with the batch would hash the whole table
+ * for every batch).
  */
 static int64
 purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
 		   const char *detail)
 {
 	static SqlStatement purge = {
-		"WITH batch AS ("
-		"  SELECT key_id FROM auth_keys.keys"
-		"   WHERE invalid_at OPERATOR(pg_catalog.<) $1"
-		"   ORDER BY invalid_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
-		" purged AS ("
-		"  DELETE FROM auth_keys.keys k USING batch"
-		"   WHERE k.key_id OPERATOR(pg_catalog.=) batch.key_id"
-		"  RETURNING k.tailnet_id, k.key_id),"
+		"WITH purged AS ("
+		"  DELETE FROM auth_keys.keys"
+		"   WHERE key_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"         SELECT key_id FROM auth_keys.keys"
+		"          WHERE invalid_at OPERATOR(pg_catalog.<) $1"
+		"          ORDER BY invalid_at LIMIT $2 FOR UPDATE SKIP LOCKED))"
+		"  RETURNING tailnet_id, key_id),"
 		" logged AS ("
 		"  INSERT INTO auth_keys.events (tailnet_id, actor, action, key_id, detail)"
 		"  SELECT tailnet_id, $3, 'key.purged', key_id,"
@@ -136,13 +157,16 @@ purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
 	values[1] = Int32GetDatum(batch_size);
 	values[2] = CStringGetTextDatum(actor);
 	values[3] = CStringGetTextDatum(detail);
-	do
+	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
 		QueryRun(&purge, values, NULL, false);
 		purged = DatumGetInt64(QueryGetNotNull(0, 1));
 		total += purged;
-	} while (purged == batch_size);
+		if (purged < batch_size)
+			break;
+		rest_between_batches();
+	}
 
 	return total;
 }
@@ -280,13 +304,12 @@ remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
 							const char *actor, int64 timeout_usecs)
 {
 	static SqlStatement remove = {
-		"WITH batch AS ("
-		"  SELECT node_id FROM auth_keys.nodes"
-		"   WHERE ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $1"
-		"   LIMIT $2 FOR UPDATE SKIP LOCKED)"
-		" DELETE FROM auth_keys.nodes n USING batch"
-		"  WHERE n.node_id OPERATOR(pg_catalog.=) batch.node_id"
-		" RETURNING n.node_id, n.tailnet_id, n.hostname, n.last_seen_at",
+		"DELETE FROM auth_keys.nodes"
+		" WHERE node_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"       SELECT node_id FROM auth_keys.nodes"
+		"        WHERE ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $1"
+		"        LIMIT $2 FOR UPDATE SKIP LOCKED))"
+		" RETURNING node_id, tailnet_id, hostname, last_seen_at",
 		2, {TIMESTAMPTZOID, INT4OID}
 	};
 	Interval	timeout = interval_of(timeout_usecs);
@@ -296,14 +319,17 @@ remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
 
 	values[0] = TimestampTzGetDatum(cutoff);
 	values[1] = Int32GetDatum(batch_size);
-	do
+	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
 		removed = QueryRun(&remove, values, NULL, false);
 		record_node_events(SPI_tuptable, removed, actor, "node.deleted",
 						   describe_idle_node, &timeout);
 		total += removed;
-	} while (removed == (uint64) batch_size);
+		if (removed < (uint64) batch_size)
+			break;
+		rest_between_batches();
+	}
 
 	return total;
 }
