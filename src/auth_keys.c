@@ -27,7 +27,7 @@ PG_MODULE_MAGIC;
 char	   *auth_keys_key_prefix = NULL;
 int64		auth_keys_ephemeral_timeout_usecs = 30 * USECS_PER_MINUTE;
 int64		auth_keys_invalid_retention_usecs = 90 * USECS_PER_DAY;
-int			auth_keys_sweep_batch_delay_ms = 100;
+int			auth_keys_sweep_batch_delay_ms = 400;
 
 static char *ephemeral_timeout_text = NULL;
 static char *invalid_retention_text = NULL;
@@ -167,7 +167,7 @@ _PG_init(void)
 							"How long a sweep rests after each full batch.",
 							"Like vacuum_cost_delay: a long sweep leaves the CPU to registrations. 0 does not rest.",
 							&auth_keys_sweep_batch_delay_ms,
-							100, 0, 10000,
+							400, 0, 10000,
 							PGC_SUSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
