@@ -276,7 +276,10 @@ record_node_key_expiries(const char *actor)
 	uint64		count;
 
 	if (!OidIsValid(state))
-		elog(ERROR, "table auth_keys.sweep_state is missing");
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table auth_keys.sweep_state does not exist"),
+				 errhint("Drop and create the extension again to restore its tables.")));
 	if (!ConditionalLockRelationOid(state, ExclusiveLock))
 		return 0;
 
