@@ -167,22 +167,31 @@ resolve_columns(Relation rel, const ColumnSpec *specs, int nspecs,
 			}
 		}
 		if (attnums[c] == InvalidAttrNumber)
-			elog(ERROR, "column \"%s\" of type %s is missing from table \"%s\"",
-				 specs[c].name, format_type_be(specs[c].type),
-				 RelationGetRelationName(rel));
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of type %s is missing from table \"%s\"",
+							specs[c].name, format_type_be(specs[c].type),
+							RelationGetRelationName(rel)),
+					 errhint("Drop and create the extension again to restore its tables.")));
 	}
 
 	pkey = RelationGetPrimaryKeyIndex(rel);
 	if (!OidIsValid(pkey))
-		elog(ERROR, "table \"%s\" has no primary key", RelationGetRelationName(rel));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(rel)),
+				 errhint("Drop and create the extension again to restore its tables.")));
 	index = index_open(pkey, AccessShareLock);
 	pkey_ok = index->rd_index->indnkeyatts == 1 &&
 		index->rd_index->indkey.values[0] == attnums[0] &&
 		index->rd_rel->relam == BTREE_AM_OID;
 	index_close(index, AccessShareLock);
 	if (!pkey_ok)
-		elog(ERROR, "the primary key of table \"%s\" is not a btree on column \"%s\"",
-			 RelationGetRelationName(rel), specs[0].name);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the primary key of table \"%s\" is not a btree on column \"%s\"",
+						RelationGetRelationName(rel), specs[0].name),
+				 errhint("Drop and create the extension again to restore its tables.")));
 	return pkey;
 }
 
@@ -192,7 +201,10 @@ extension_table(Oid namespace, const char *name)
 	Oid			relid = get_relname_relid(name, namespace);
 
 	if (!OidIsValid(relid))
-		elog(ERROR, "table auth_keys.%s does not exist", name);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table auth_keys.%s does not exist", name),
+				 errhint("Drop and create the extension again to restore its tables.")));
 	return relid;
 }
 
