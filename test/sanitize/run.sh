@@ -39,7 +39,7 @@ run=$tmp/run
 
 cleanup() {
     if [ -f "$run/data/postmaster.pid" ]; then
-        as_postgres "$tmp$PG_BINDIR/pg_ctl" -D "$run/data" -m immediate -w -s stop || true
+        as_postgres "${PG_RUN_BINDIR:-$PG_BINDIR}/pg_ctl" -D "$run/data" -m immediate -w -s stop || true
     fi
     if [ "${SANITIZE_KEEP:-0}" = 1 ]; then
         say "kept $tmp"
@@ -52,40 +52,17 @@ trap cleanup EXIT
 # 1. The sources: tracked and untracked files, not ignored ones (objects,
 # results), as they are in the working tree.
 say "copying the sources to $src"
-mkdir -p "$src"
-if git rev-parse --git-dir >/dev/null 2>&1; then
-    git ls-files -z --cached --others --exclude-standard |
-        tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$src" -xf -
-else
-    tar --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-        --exclude=./results --exclude=./test/fuzz/build -cf - . | tar -C "$src" -xf -
-fi
+copy_sources "$src"
+cd "$src"
 
 say "building auth_keys with $san_flags"
-make -C "$src" -s clean >/dev/null
-make -C "$src" -s -j2 PG_CONFIG="$PG_CONFIG" COPT="$san_flags" >"$tmp/build.log" 2>&1 ||
+make -s clean >/dev/null
+make -s -j2 PG_CONFIG="$PG_CONFIG" COPT="$san_flags" >"$tmp/build.log" 2>&1 ||
     { cat "$tmp/build.log"; exit 1; }
 
 # 2. A private copy of the PostgreSQL installation, with the library in it.
-bindir=$("$PG_CONFIG" --bindir)
-sharedir=$("$PG_CONFIG" --sharedir)
-pkglibdir=$("$PG_CONFIG" --pkglibdir)
-pgroot=$(dirname "$bindir")
-say "copying $pgroot and $sharedir under $tmp"
-mkdir -p "$tmp$(dirname "$pgroot")" "$tmp$(dirname "$sharedir")"
-cp -a "$pgroot" "$tmp$(dirname "$pgroot")/"
-cp -a "$sharedir" "$tmp$(dirname "$sharedir")/"
-make -C "$src" -s install DESTDIR="$tmp" PG_CONFIG="$PG_CONFIG" >/dev/null
-
-# The copied binaries must look in the copy, not in the shared installation.
-for dir in sharedir pkglibdir; do
-    want=$tmp$("$PG_CONFIG" --$dir)
-    got=$("$tmp$bindir/pg_config" --$dir)
-    if [ "$got" != "$want" ]; then
-        echo "the copied installation is not relocatable: --$dir is $got, not $want"
-        exit 1
-    fi
-done
+private_install "$tmp"
+pkglibdir=$("$PG_RUN_CONFIG" --pkglibdir)
 
 # 3. The runtime to preload, and the stub that lets it start (see
 # swift_demangle_stub.c).
@@ -99,7 +76,8 @@ gcc -shared -fPIC -O2 -o "$tmp/swift_demangle_stub.so" test/sanitize/swift_deman
 # 4. A cluster of the copied server, started with the runtime preloaded.
 mkdir -p "$run" "$reports"
 is_root && chown postgres:postgres "$run" "$reports"
-as_postgres "$tmp$bindir/initdb" -D "$run/data" -A trust -N -U postgres >"$tmp/initdb.log" 2>&1 ||
+as_postgres "$PG_RUN_BINDIR/initdb" -D "$run/data" -A trust -N -U postgres \
+    --encoding=UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 ||
     { cat "$tmp/initdb.log"; exit 1; }
 cat >>"$run/data/postgresql.conf" <<CONF
 listen_addresses = ''
@@ -118,31 +96,32 @@ as_postgres env \
     LD_PRELOAD="$libasan $tmp/swift_demangle_stub.so" \
     ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:disable_coredump=1:log_path=$reports/asan" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1" \
-    "$tmp$bindir/pg_ctl" -D "$run/data" -l "$run/server.log" -w -s start
+    "$PG_RUN_BINDIR/pg_ctl" -D "$run/data" -l "$run/server.log" -w -s start
 export PGHOST=$run PGPORT=$port PGUSER=postgres
 
 # The backends must run the instrumented copy, with the runtime mapped.
-maps=$("$bindir/psql" -X -At -d postgres -c "LOAD 'auth_keys'" \
+maps=$("$PG_RUN_BINDIR/psql" -X -At -d postgres -c "LOAD 'auth_keys'" \
     -c "SELECT pg_read_file('/proc/self/maps')")
-if ! grep -q "$tmp$pkglibdir/auth_keys.so" <<<"$maps" || ! grep -q libasan <<<"$maps"; then
-    echo "the backend did not load $tmp$pkglibdir/auth_keys.so with the sanitizer runtime"
+if ! grep -q "$pkglibdir/auth_keys.so" <<<"$maps" || ! grep -q libasan <<<"$maps"; then
+    echo "the backend did not load $pkglibdir/auth_keys.so with the sanitizer runtime"
     exit 1
 fi
 
-# 5. The suites, from the copied sources (REGRESS and ISOLATION_TESTS come
-# from its Makefile).
+# 5. The suites, as PGXS's installcheck runs them (REGRESS and ISOLATION
+# come from the copy's Makefile; TAP scripts start servers of their own).
 status=0
 say "pg_regress"
-make -C "$src" -s installcheck PG_CONFIG="$PG_CONFIG" >"$tmp/regress.log" 2>&1 || status=1
+make -s installcheck PG_CONFIG="$PG_RUN_CONFIG" ISOLATION= TAP_TESTS= \
+    >"$tmp/regress.log" 2>&1 || status=1
 cat "$tmp/regress.log"
-[ -f "$src/regression.diffs" ] && [ $status -ne 0 ] && cat "$src/regression.diffs"
+[ -f regression.diffs ] && [ $status -ne 0 ] && cat regression.diffs
 say "isolation specs"
-make -C "$src" -s installcheck-isolation PG_CONFIG="$PG_CONFIG" >"$tmp/isolation.log" 2>&1 || status=1
+make -s installcheck PG_CONFIG="$PG_RUN_CONFIG" REGRESS= TAP_TESTS= \
+    >"$tmp/isolation.log" 2>&1 || status=1
 cat "$tmp/isolation.log"
-[ -f "$src/test/output_iso/regression.diffs" ] && [ $status -ne 0 ] &&
-    cat "$src/test/output_iso/regression.diffs"
+[ -f output_iso/regression.diffs ] && [ $status -ne 0 ] && cat output_iso/regression.diffs
 
-as_postgres "$tmp$bindir/pg_ctl" -D "$run/data" -m fast -w -s stop
+as_postgres "$PG_RUN_BINDIR/pg_ctl" -D "$run/data" -m fast -w -s stop
 
 # 6. The verdict.  AddressSanitizer writes its reports to files in
 # $reports; UBSan, combined with it in gcc's runtimes, ignores log_path and

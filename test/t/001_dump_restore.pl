@@ -11,12 +11,16 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
+use AuthKeysTest;
+
+my $node = new_cluster('dump');
 $node->start;
 
 $node->safe_psql('postgres', q{

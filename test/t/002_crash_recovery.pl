@@ -66,8 +66,7 @@ my $tailnet = 'crash.example';
 my $admin   = 'ops@crash.example';
 my $role    = 'crash_client';
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
+my $node = new_cluster('crash');
 # PostgreSQL::Test::Cluster turns fsync off; a crash test wants it on.
 # Statements carry keys: keep them out of the log, as refusals are expected.
 $node->append_conf(

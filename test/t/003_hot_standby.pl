@@ -26,8 +26,7 @@ use AuthKeysTest;
 my $tailnet = 'ha.example';
 my $admin   = 'alice@ha.example';
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
+my $primary = new_cluster('primary', allows_streaming => 1);
 # keys travel in statements: keep them out of the server log
 $primary->append_conf('postgresql.conf', "log_statement = none\n");
 $primary->start;

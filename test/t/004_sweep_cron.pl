@@ -27,8 +27,7 @@ use AuthKeysTest;
 my $admin = 'alice@cron.example';
 
 # Without pg_cron: the error names both settings.
-my $plain = PostgreSQL::Test::Cluster->new('no_cron');
-$plain->init;
+my $plain = new_cluster('no_cron');
 $plain->start;
 $plain->safe_psql('postgres', 'CREATE EXTENSION auth_keys');
 my $error = sql_error($plain, 'postgres', 'SELECT auth_keys.schedule_sweep()');
@@ -42,8 +41,7 @@ $plain->stop;
 
 # With pg_cron, running its jobs in background workers (no connection
 # settings needed).
-my $node = PostgreSQL::Test::Cluster->new('cron');
-$node->init;
+my $node = new_cluster('cron');
 $node->append_conf('postgresql.conf', q{
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'

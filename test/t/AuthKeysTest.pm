@@ -13,7 +13,19 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-our @EXPORT = qw(setup_tailnet create_keys node_key sql_error);
+use PostgreSQL::Test::Cluster;
+our @EXPORT = qw(new_cluster setup_tailnet create_keys node_key sql_error);
+
+# new_cluster($name, %init): a PostgreSQL::Test::Cluster, initialised (with
+# the init parameters given, such as allows_streaming) in UTF8 with locale
+# C.UTF-8 whatever the environment's locale, or lack of one, would choose.
+sub new_cluster
+{
+	my ($name, %init) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(%init, extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
+	return $node;
+}
 
 # setup_tailnet($node, $db, $tailnet, $admin, %options): install the
 # extension (unless it is there), make a tailnet with the member $admin as

@@ -1,20 +1,23 @@
 # test/tap/tap.mk
 #
-# TAP tests of test/t (PostgreSQL::Test::Cluster) against the installed
-# extension: run "make install" first.  test/run-all.sh runs them too, with
-# the short settings.
+# The TAP scripts of test/t on their own, as "make installcheck" runs them
+# after the pg_regress and isolation suites (PGXS's prove_installcheck).
+# Run them as an ordinary user, against the installed extension; each
+# script starts clusters of its own.
 #
 # Copyright (c) 2026, auth_keys developers
+#
+#   make tapcheck      every TAP script
+#   make crashcheck    the crash recovery test with many kill -9 cycles
+#                      (AUTH_KEYS_CRASH_CYCLES, 20 by default; the test
+#                      command's own run does 3)
 
-# crash cycles for "make crashcheck"; the test suite's own run does 3
-AUTH_KEYS_CRASH_CYCLES ?= 20
-
-# every TAP script, as test/run-all.sh runs them
 tapcheck:
-	$(srcdir)/test/tap/run.sh
+	$(prove_installcheck)
 
-# the crash recovery test with many kill -9 cycles
+crashcheck: export AUTH_KEYS_CRASH_CYCLES ?= 20
+crashcheck: PROVE_TESTS = test/t/002_crash_recovery.pl
 crashcheck:
-	AUTH_KEYS_CRASH_CYCLES=$(AUTH_KEYS_CRASH_CYCLES) $(srcdir)/test/tap/run.sh t/002_crash_recovery.pl
+	$(prove_installcheck)
 
 .PHONY: tapcheck crashcheck
