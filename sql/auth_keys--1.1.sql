@@ -1,0 +1,985 @@
+/* sql/auth_keys--1.1.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION auth_keys" to load this file. \quit
+
+--
+-- Everything below is schema-qualified, and every operator on a value the
+-- extension does not define is spelt OPERATOR(pg_catalog.x), so that objects
+-- planted in other schemas can capture nothing.  Functions that bypass
+-- row-level security are SECURITY DEFINER with a pinned search_path, and
+-- check permissions themselves; none of them is granted to PUBLIC.
+--
+
+--------------------------------------------------------------------------
+-- Helpers used by constraints, policies and views (safe for anyone)
+--------------------------------------------------------------------------
+
+CREATE FUNCTION auth_keys.tag_is_valid(tag text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_tag_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.tag_is_valid(text) IS
+    'Whether a text is a well-formed tag: "tag:", a lower-case letter, then up to 62 lower-case letters, digits or dashes.';
+
+CREATE FUNCTION auth_keys.tags_are_valid(tags text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_tags_are_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.tags_are_valid(text[]) IS
+    'Whether every element of an array is a well-formed tag, with no NULL among them (the CHECK constraints of keys and nodes).';
+
+CREATE FUNCTION auth_keys.key_status(revoked_at timestamptz, used_up_at timestamptz,
+                                     expires_at timestamptz) RETURNS text
+    AS 'MODULE_PATHNAME', 'auth_keys_key_status'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.key_status(timestamptz, timestamptz, timestamptz) IS
+    'The status of a key from its revocation, use-up and expiry times: revoked, used, expired or valid, in that order of precedence.';
+
+CREATE FUNCTION auth_keys.key_uses_left(reusable boolean, max_uses integer, uses integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'auth_keys_key_uses_left'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.key_uses_left(boolean, integer, integer) IS
+    'How many uses a key has left against its limit: 1 or 0 for a one-off key, NULL for a reusable key without max_uses.';
+
+-- The actor, as row-level security sees it.  They read the member mapping,
+-- which the caller may not, hence SECURITY DEFINER; each returns only what
+-- concerns the caller.  PARALLEL RESTRICTED: the actor lives in the leader's
+-- memory, not in parallel workers'.
+CREATE FUNCTION auth_keys.actor_tailnet_id() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'auth_keys_actor_tailnet_id'
+    LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.actor_tailnet_id() IS
+    'The acting member''s tailnet, or NULL when no member acts in this transaction; row-level security compares each row with it.';
+
+CREATE FUNCTION auth_keys.actor_login() RETURNS text
+    AS 'MODULE_PATHNAME', 'auth_keys_actor_login'
+    LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.actor_login() IS
+    'The acting member''s login, or NULL when no member acts in this transaction.';
+
+CREATE FUNCTION auth_keys.actor_sees_all_keys() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_actor_sees_all_keys'
+    LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.actor_sees_all_keys() IS
+    'Whether the acting member sees every key of the tailnet (owner, admin, auditor) rather than only their own.';
+
+CREATE FUNCTION auth_keys.actor_sees_all_nodes() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_actor_sees_all_nodes'
+    LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.actor_sees_all_nodes() IS
+    'Whether the acting member sees every node of the tailnet (owner, admin, IT admin, network admin, auditor) rather than only their own.';
+
+-- Row visibility, one definition for policies and views alike.  Written as
+-- SQL-standard bodies, so they are bound at creation; simple expressions,
+-- so the planner inlines them and "tailnet_id = actor_tailnet_id()" (a
+-- stable function) can use the tailnet indexes.
+CREATE FUNCTION auth_keys.tailnet_visible(tailnet_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id();
+COMMENT ON FUNCTION auth_keys.tailnet_visible(bigint) IS
+    'Row-level security: whether a row of this tailnet is the actor''s.';
+
+CREATE FUNCTION auth_keys.key_visible(tailnet_id bigint, created_by text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
+       AND (auth_keys.actor_sees_all_keys()
+            OR created_by OPERATOR(pg_catalog.=) auth_keys.actor_login());
+COMMENT ON FUNCTION auth_keys.key_visible(bigint, text) IS
+    'Row-level security for keys and events: the actor''s tailnet, and the actor''s own rows unless the actor sees all keys.';
+
+-- owners, admins, IT and network admins and auditors see every node;
+-- other members their own
+CREATE FUNCTION auth_keys.node_visible(tailnet_id bigint, user_login text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
+       AND (auth_keys.actor_sees_all_nodes()
+            OR user_login OPERATOR(pg_catalog.=) auth_keys.actor_login());
+COMMENT ON FUNCTION auth_keys.node_visible(bigint, text) IS
+    'Row-level security for nodes: the actor''s tailnet, and the actor''s own nodes unless the actor sees all nodes.';
+
+CREATE FUNCTION auth_keys.node_status(authorized boolean, node_key_expires_at timestamptz)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'auth_keys_node_status'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.node_status(boolean, timestamptz) IS
+    'The status of a node from its authorization and node key expiry: needs_approval, key_expired or active.';
+
+CREATE FUNCTION auth_keys.keys_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'auth_keys_keys_guard'
+    LANGUAGE C;
+COMMENT ON FUNCTION auth_keys.keys_guard() IS
+    'Trigger function that keeps the invariants of a key on a direct UPDATE: the hash, identity and settings never change, revocation is one-way, uses never decrease.';
+
+--------------------------------------------------------------------------
+-- Type nodekey
+--------------------------------------------------------------------------
+
+-- The nodekey type: a Curve25519 public key, written as "nodekey:" followed
+-- by 64 hexadecimal digits and stored as 32 bytes.
+
+CREATE TYPE auth_keys.nodekey;
+
+CREATE FUNCTION auth_keys.nodekey_in(pg_catalog.cstring)
+RETURNS auth_keys.nodekey
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_in(cstring) IS
+    'Input function of type nodekey: "nodekey:" and 64 hexadecimal digits, in either case.';
+
+CREATE FUNCTION auth_keys.nodekey_out(auth_keys.nodekey)
+RETURNS pg_catalog.cstring
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_out'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_out(auth_keys.nodekey) IS
+    'Output function of type nodekey: "nodekey:" and 64 lower-case hexadecimal digits.';
+
+CREATE FUNCTION auth_keys.nodekey_recv(pg_catalog.internal)
+RETURNS auth_keys.nodekey
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_recv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_recv(internal) IS
+    'Binary input function of type nodekey: exactly 32 bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_send(auth_keys.nodekey)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_send'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_send(auth_keys.nodekey) IS
+    'Binary output function of type nodekey: the 32 bytes.';
+
+CREATE TYPE auth_keys.nodekey (
+    INPUT = auth_keys.nodekey_in,
+    OUTPUT = auth_keys.nodekey_out,
+    RECEIVE = auth_keys.nodekey_recv,
+    SEND = auth_keys.nodekey_send,
+    INTERNALLENGTH = 32,
+    ALIGNMENT = char,
+    STORAGE = plain
+);
+
+COMMENT ON TYPE auth_keys.nodekey IS
+    'Curve25519 public key of a node: "nodekey:" followed by 64 hexadecimal digits (either case in, lower case out), stored as 32 bytes.';
+
+-- Comparison functions.  They cannot fail and reveal nothing but their
+-- result, so they are LEAKPROOF and can be used under row-level security.
+
+CREATE FUNCTION auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_eq'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is equal to the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ne'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is not equal to the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_lt'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is less than the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_le'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is less than or equal to the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_gt'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is greater than the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ge'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey) IS
+    'Whether the first node key is greater than or equal to the second, comparing their bytes.';
+
+CREATE FUNCTION auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey)
+RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_cmp'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey) IS
+    'B-tree comparison of two node keys by their bytes: -1, 0 or 1.';
+
+-- Hash support functions.
+
+CREATE FUNCTION auth_keys.nodekey_hash(auth_keys.nodekey)
+RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_hash(auth_keys.nodekey) IS
+    'Hash of a node key, for hash indexes and hash joins.';
+
+CREATE FUNCTION auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash_extended'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.nodekey_hash_extended(auth_keys.nodekey, int8) IS
+    'Seeded 64-bit hash of a node key, for hash partitioning.';
+
+-- Operators.
+
+CREATE OPERATOR auth_keys.= (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_eq,
+    COMMUTATOR = OPERATOR(auth_keys.=),
+    NEGATOR = OPERATOR(auth_keys.<>),
+    RESTRICT = pg_catalog.eqsel,
+    JOIN = pg_catalog.eqjoinsel,
+    HASHES,
+    MERGES
+);
+COMMENT ON OPERATOR auth_keys.= (auth_keys.nodekey, auth_keys.nodekey) IS 'node keys are equal';
+
+CREATE OPERATOR auth_keys.<> (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_ne,
+    COMMUTATOR = OPERATOR(auth_keys.<>),
+    NEGATOR = OPERATOR(auth_keys.=),
+    RESTRICT = pg_catalog.neqsel,
+    JOIN = pg_catalog.neqjoinsel
+);
+COMMENT ON OPERATOR auth_keys.<> (auth_keys.nodekey, auth_keys.nodekey) IS 'node keys are not equal';
+
+CREATE OPERATOR auth_keys.< (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_lt,
+    COMMUTATOR = OPERATOR(auth_keys.>),
+    NEGATOR = OPERATOR(auth_keys.>=),
+    RESTRICT = pg_catalog.scalarltsel,
+    JOIN = pg_catalog.scalarltjoinsel
+);
+COMMENT ON OPERATOR auth_keys.< (auth_keys.nodekey, auth_keys.nodekey) IS 'node key sorts before';
+
+CREATE OPERATOR auth_keys.<= (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_le,
+    COMMUTATOR = OPERATOR(auth_keys.>=),
+    NEGATOR = OPERATOR(auth_keys.>),
+    RESTRICT = pg_catalog.scalarlesel,
+    JOIN = pg_catalog.scalarlejoinsel
+);
+COMMENT ON OPERATOR auth_keys.<= (auth_keys.nodekey, auth_keys.nodekey) IS 'node key sorts before or equals';
+
+CREATE OPERATOR auth_keys.> (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_gt,
+    COMMUTATOR = OPERATOR(auth_keys.<),
+    NEGATOR = OPERATOR(auth_keys.<=),
+    RESTRICT = pg_catalog.scalargtsel,
+    JOIN = pg_catalog.scalargtjoinsel
+);
+COMMENT ON OPERATOR auth_keys.> (auth_keys.nodekey, auth_keys.nodekey) IS 'node key sorts after';
+
+CREATE OPERATOR auth_keys.>= (
+    LEFTARG = auth_keys.nodekey,
+    RIGHTARG = auth_keys.nodekey,
+    FUNCTION = auth_keys.nodekey_ge,
+    COMMUTATOR = OPERATOR(auth_keys.<=),
+    NEGATOR = OPERATOR(auth_keys.<),
+    RESTRICT = pg_catalog.scalargesel,
+    JOIN = pg_catalog.scalargejoinsel
+);
+COMMENT ON OPERATOR auth_keys.>= (auth_keys.nodekey, auth_keys.nodekey) IS 'node key sorts after or equals';
+
+-- Operator classes.  Equal keys have identical bytes, so btree
+-- deduplication is safe (support function 4).
+
+CREATE OPERATOR CLASS auth_keys.nodekey_ops
+    DEFAULT FOR TYPE auth_keys.nodekey USING btree AS
+        OPERATOR 1 auth_keys.< ,
+        OPERATOR 2 auth_keys.<= ,
+        OPERATOR 3 auth_keys.= ,
+        OPERATOR 4 auth_keys.>= ,
+        OPERATOR 5 auth_keys.> ,
+        FUNCTION 1 auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey),
+        FUNCTION 4 pg_catalog.btequalimage(pg_catalog.oid);
+COMMENT ON OPERATOR CLASS auth_keys.nodekey_ops USING btree IS
+    'B-tree operator class of type nodekey: byte order, deduplication safe.';
+
+CREATE OPERATOR CLASS auth_keys.nodekey_hash_ops
+    DEFAULT FOR TYPE auth_keys.nodekey USING hash AS
+        OPERATOR 1 auth_keys.= ,
+        FUNCTION 1 auth_keys.nodekey_hash(auth_keys.nodekey),
+        FUNCTION 2 auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8);
+COMMENT ON OPERATOR CLASS auth_keys.nodekey_hash_ops USING hash IS
+    'Hash operator class of type nodekey.';
+
+--------------------------------------------------------------------------
+-- Tables
+--------------------------------------------------------------------------
+
+CREATE TABLE auth_keys.tailnets (
+    tailnet_id      bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name            text NOT NULL UNIQUE,
+    device_approval boolean NOT NULL DEFAULT false,
+    node_key_expiry interval NOT NULL DEFAULT '180 days',
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT tailnets_name_check
+        CHECK (pg_catalog.octet_length(name) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 100
+               AND name OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'),
+    CONSTRAINT tailnets_node_key_expiry_check
+        CHECK (node_key_expiry OPERATOR(pg_catalog.>=) '1 day'::interval
+               AND node_key_expiry OPERATOR(pg_catalog.<=) '180 days'::interval)
+);
+COMMENT ON TABLE auth_keys.tailnets IS
+    'Tenants: one private network each, with its own members, tags, keys and nodes.';
+COMMENT ON COLUMN auth_keys.tailnets.tailnet_id IS 'Identifier of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnets.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnets.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnets.created_at IS 'When the tailnet was created.';
+
+CREATE TABLE auth_keys.members (
+    tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    login       text NOT NULL,
+    role        text NOT NULL,
+    db_role     name UNIQUE,
+    PRIMARY KEY (tailnet_id, login),
+    CONSTRAINT members_login_check
+        CHECK (pg_catalog.octet_length(login) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(login) OPERATOR(pg_catalog.<=) 255
+               AND login OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'
+               AND login OPERATOR(pg_catalog.!~) '^(tag|autogroup|role):'),
+    CONSTRAINT members_role_check
+        CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['owner', 'admin', 'it_admin',
+               'network_admin', 'billing_admin', 'auditor', 'member']::text[]))
+);
+COMMENT ON TABLE auth_keys.members IS
+    'People of a tailnet, by login, each with one role and optionally a database role that acts as them.';
+COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
+COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
+COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
+COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role that acts as this member when no act_as is in force.';
+
+CREATE TABLE auth_keys.tag_owners (
+    tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    tag         text NOT NULL CHECK (auth_keys.tag_is_valid(tag)),
+    owners      text[] NOT NULL,
+    PRIMARY KEY (tailnet_id, tag)
+);
+COMMENT ON TABLE auth_keys.tag_owners IS
+    'Tags defined in a tailnet, with who may apply them.';
+COMMENT ON COLUMN auth_keys.tag_owners.tailnet_id IS 'The tag''s tailnet.';
+COMMENT ON COLUMN auth_keys.tag_owners.tag IS 'The tag: "tag:" followed by lower-case letters, digits and dashes.';
+COMMENT ON COLUMN auth_keys.tag_owners.owners IS 'Who may apply the tag: member logins, autogroup:admin, or other tags.';
+
+CREATE TABLE auth_keys.keys (
+    key_id          text PRIMARY KEY,
+    tailnet_id      bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    created_by      text NOT NULL,
+    description     text,
+    reusable        boolean NOT NULL DEFAULT false,
+    ephemeral       boolean NOT NULL DEFAULT false,
+    preauthorized   boolean NOT NULL DEFAULT false,
+    tags            text[] NOT NULL DEFAULT '{}',
+    max_uses        integer,
+    uses            integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at      timestamptz NOT NULL,
+    revoked_at      timestamptz,
+    revoked_by      text,
+    last_used_at    timestamptz,
+    used_up_at      timestamptz,
+    secret_hash     bytea NOT NULL,
+    -- when the key stopped (or will stop) being valid: the sweep's index
+    invalid_at      timestamptz GENERATED ALWAYS AS
+                        (LEAST(revoked_at, used_up_at, expires_at)) STORED,
+    CONSTRAINT keys_key_id_check
+        CHECK (key_id OPERATOR(pg_catalog.~) '^[0-9A-Za-z]{12}$'),
+    CONSTRAINT keys_description_check
+        CHECK (pg_catalog.char_length(description) OPERATOR(pg_catalog.<=) 50),
+    CONSTRAINT keys_tags_check CHECK (auth_keys.tags_are_valid(tags)),
+    CONSTRAINT keys_max_uses_check
+        CHECK (max_uses IS NULL OR (reusable AND max_uses OPERATOR(pg_catalog.>=) 1)),
+    CONSTRAINT keys_uses_check
+        CHECK (uses OPERATOR(pg_catalog.>=) 0
+               AND uses OPERATOR(pg_catalog.<=) CASE WHEN NOT reusable THEN 1
+                                                     ELSE COALESCE(max_uses, 2147483647) END),
+    CONSTRAINT keys_used_up_check
+        CHECK ((used_up_at IS NOT NULL) OPERATOR(pg_catalog.=)
+               (uses OPERATOR(pg_catalog.>=) CASE WHEN NOT reusable THEN 1
+                                                  ELSE COALESCE(max_uses, 2147483647) END)),
+    CONSTRAINT keys_expiry_check
+        CHECK ((expires_at OPERATOR(pg_catalog.-) created_at) OPERATOR(pg_catalog.>=) '1 day'::interval
+               AND (expires_at OPERATOR(pg_catalog.-) created_at) OPERATOR(pg_catalog.<=) '90 days'::interval),
+    CONSTRAINT keys_revoked_check
+        CHECK ((revoked_at IS NULL) OPERATOR(pg_catalog.=) (revoked_by IS NULL)),
+    CONSTRAINT keys_secret_hash_check
+        CHECK (pg_catalog.length(secret_hash) OPERATOR(pg_catalog.=) 32)
+);
+COMMENT ON TABLE auth_keys.keys IS
+    'Authentication keys (pre-authentication keys): the key id and the SHA-256 of the secret, never the secret.';
+COMMENT ON COLUMN auth_keys.keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
+COMMENT ON COLUMN auth_keys.keys.tailnet_id IS 'The key''s tailnet.';
+COMMENT ON COLUMN auth_keys.keys.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.keys.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.keys.reusable IS 'Whether the key enrols more than one node.';
+COMMENT ON COLUMN auth_keys.keys.ephemeral IS 'Whether nodes it enrols are removed after a period offline.';
+COMMENT ON COLUMN auth_keys.keys.preauthorized IS 'Whether nodes it enrols need no device approval.';
+COMMENT ON COLUMN auth_keys.keys.tags IS 'Tags that nodes enrolled with the key take, sorted, without duplicates.';
+COMMENT ON COLUMN auth_keys.keys.max_uses IS 'Use limit of a reusable key, or NULL for none.';
+COMMENT ON COLUMN auth_keys.keys.uses IS 'How many registrations have spent the key.';
+COMMENT ON COLUMN auth_keys.keys.created_at IS 'When the key was generated.';
+COMMENT ON COLUMN auth_keys.keys.expires_at IS 'When the key expires: 1 to 90 days after its creation.';
+COMMENT ON COLUMN auth_keys.keys.revoked_at IS 'When the key was revoked, or NULL.';
+COMMENT ON COLUMN auth_keys.keys.revoked_by IS 'Who revoked the key, or NULL.';
+COMMENT ON COLUMN auth_keys.keys.last_used_at IS 'When a registration last spent the key.';
+COMMENT ON COLUMN auth_keys.keys.used_up_at IS 'When the key reached its use limit, or NULL.';
+COMMENT ON COLUMN auth_keys.keys.secret_hash IS 'SHA-256 of the secret; readable by the extension''s own functions only.';
+COMMENT ON COLUMN auth_keys.keys.invalid_at IS 'When the key stopped (or will stop) being valid: the earliest of revocation, use-up and expiry.';
+
+CREATE INDEX keys_tailnet_idx ON auth_keys.keys (tailnet_id, created_by);
+CREATE INDEX keys_invalid_at_idx ON auth_keys.keys (invalid_at);
+
+CREATE TRIGGER keys_guard BEFORE UPDATE ON auth_keys.keys
+    FOR EACH ROW EXECUTE FUNCTION auth_keys.keys_guard();
+
+CREATE TABLE auth_keys.nodes (
+    node_id             bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    tailnet_id          bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    node_key            auth_keys.nodekey NOT NULL UNIQUE,
+    hostname            text NOT NULL,
+    user_login          text,
+    tags                text[] NOT NULL DEFAULT '{}',
+    -- the key that enrolled the node last; no foreign key, since sweeps
+    -- purge old keys while their nodes stay
+    auth_key_id         text,
+    ephemeral           boolean NOT NULL DEFAULT false,
+    authorized          boolean NOT NULL,
+    key_expiry_disabled boolean NOT NULL DEFAULT false,
+    node_key_expires_at timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- no index may cover last_seen_at: node_seen relies on HOT updates
+    last_seen_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT nodes_hostname_check
+        CHECK (pg_catalog.char_length(hostname) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.char_length(hostname) OPERATOR(pg_catalog.<=) 255),
+    CONSTRAINT nodes_tags_check CHECK (auth_keys.tags_are_valid(tags)),
+    -- a node belongs to a user, or else takes the identity of its tags
+    CONSTRAINT nodes_identity_check
+        CHECK ((user_login IS NULL) OPERATOR(pg_catalog.=)
+               (pg_catalog.cardinality(tags) OPERATOR(pg_catalog.>) 0)),
+    CONSTRAINT nodes_key_expiry_check
+        CHECK ((node_key_expires_at IS NULL) OPERATOR(pg_catalog.=) key_expiry_disabled)
+) WITH (fillfactor = 85);
+COMMENT ON TABLE auth_keys.nodes IS
+    'Enrolled devices, each identified by its node key.';
+COMMENT ON COLUMN auth_keys.nodes.node_id IS 'Identifier of the node.';
+COMMENT ON COLUMN auth_keys.nodes.tailnet_id IS 'The node''s tailnet.';
+COMMENT ON COLUMN auth_keys.nodes.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
+COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.nodes.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
+COMMENT ON COLUMN auth_keys.nodes.tags IS 'The node''s tags.';
+COMMENT ON COLUMN auth_keys.nodes.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
+COMMENT ON COLUMN auth_keys.nodes.ephemeral IS 'Whether the node is removed after auth_keys.ephemeral_inactivity_timeout without a heartbeat.';
+COMMENT ON COLUMN auth_keys.nodes.authorized IS 'Whether the node is authorized (false while it waits for device approval).';
+COMMENT ON COLUMN auth_keys.nodes.key_expiry_disabled IS 'Whether the node key never expires.';
+COMMENT ON COLUMN auth_keys.nodes.node_key_expires_at IS 'When the node key expires; NULL exactly when key expiry is disabled.';
+COMMENT ON COLUMN auth_keys.nodes.created_at IS 'When the node was enrolled.';
+COMMENT ON COLUMN auth_keys.nodes.last_seen_at IS 'The node''s last heartbeat or registration.';
+
+CREATE INDEX nodes_tailnet_idx ON auth_keys.nodes (tailnet_id, user_login);
+CREATE INDEX nodes_ephemeral_idx ON auth_keys.nodes (tailnet_id) WHERE ephemeral;
+-- the sweep's search for node keys that expired since the last sweep
+CREATE INDEX nodes_key_expiry_idx ON auth_keys.nodes (node_key_expires_at);
+
+CREATE TABLE auth_keys.events (
+    event_id    bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    tailnet_id  bigint REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    actor       text NOT NULL,
+    action      text NOT NULL,
+    key_id      text,
+    node_id     bigint,
+    detail      jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE auth_keys.events IS
+    'The audit trail: who did what to which key or node, and when; never key material.';
+COMMENT ON COLUMN auth_keys.events.event_id IS 'Identifier of the event, in the order events were recorded.';
+COMMENT ON COLUMN auth_keys.events.at IS 'When it happened.';
+COMMENT ON COLUMN auth_keys.events.tailnet_id IS 'The tailnet concerned.';
+COMMENT ON COLUMN auth_keys.events.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.events.action IS 'What was done, such as key.created, key.used, node.deleted.';
+COMMENT ON COLUMN auth_keys.events.key_id IS 'The key concerned, if any.';
+COMMENT ON COLUMN auth_keys.events.node_id IS 'The node concerned, if any.';
+COMMENT ON COLUMN auth_keys.events.detail IS 'Further facts about the event, as JSON.';
+
+CREATE INDEX events_tailnet_at_idx ON auth_keys.events (tailnet_id, at);
+
+-- What the sweeps remember between runs: one row, made by the first sweep
+-- (so that a restored dump never meets a second one made by CREATE
+-- EXTENSION).  A sweep records the node keys that expired after
+-- node_key_expiries_through and up to its own start, then moves it on.
+CREATE TABLE auth_keys.sweep_state (
+    singleton                   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    node_key_expiries_through   timestamptz NOT NULL DEFAULT '-infinity',
+    swept_at                    timestamptz
+);
+COMMENT ON TABLE auth_keys.sweep_state IS
+    'What sweeps remember between runs: one row, made by the first sweep.';
+COMMENT ON COLUMN auth_keys.sweep_state.singleton IS 'Always true: the table has one row at most.';
+COMMENT ON COLUMN auth_keys.sweep_state.node_key_expiries_through IS 'Node key expiries up to this time have been recorded as events.';
+COMMENT ON COLUMN auth_keys.sweep_state.swept_at IS 'When the last sweep that recorded expiries ran.';
+
+-- pg_dump keeps the rows of every table and the state of every sequence.
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.tailnets', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.tailnets_tailnet_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.members', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.tag_owners', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.keys', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.nodes', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.nodes_node_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.events', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.events_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_state', '');
+
+--------------------------------------------------------------------------
+-- Row-level security: a tenant sees its own rows only
+--------------------------------------------------------------------------
+
+ALTER TABLE auth_keys.tailnets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.tag_owners ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.nodes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.events ENABLE ROW LEVEL SECURITY;
+-- no policy: only the sweep (as the extension's owner) reads it
+ALTER TABLE auth_keys.sweep_state ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tailnet_rows ON auth_keys.tailnets
+    USING (auth_keys.tailnet_visible(tailnet_id));
+CREATE POLICY tailnet_rows ON auth_keys.members
+    USING (auth_keys.tailnet_visible(tailnet_id));
+CREATE POLICY tailnet_rows ON auth_keys.tag_owners
+    USING (auth_keys.tailnet_visible(tailnet_id));
+-- the audit trail is for owners, admins and auditors; other members see
+-- what they did themselves
+CREATE POLICY visible_events ON auth_keys.events
+    USING (auth_keys.key_visible(tailnet_id, actor));
+CREATE POLICY visible_nodes ON auth_keys.nodes
+    USING (auth_keys.node_visible(tailnet_id, user_login));
+-- members who are not owner, admin or auditor see only their own keys
+CREATE POLICY visible_keys ON auth_keys.keys
+    USING (auth_keys.key_visible(tailnet_id, created_by));
+
+--------------------------------------------------------------------------
+-- Views for members (the caller's rights and row-level security apply)
+--------------------------------------------------------------------------
+
+CREATE VIEW auth_keys.key_list WITH (security_invoker = true) AS
+SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
+       k.reusable, k.ephemeral, k.preauthorized, k.tags,
+       k.max_uses, k.uses,
+       auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses) AS uses_left,
+       k.created_at, k.expires_at, k.last_used_at,
+       k.revoked_at, k.revoked_by,
+       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status
+  FROM auth_keys.keys k
+  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+ WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+COMMENT ON VIEW auth_keys.key_list IS
+    'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others), never a hash or a secret.';
+COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
+COMMENT ON COLUMN auth_keys.key_list.tailnet IS 'Name of the key''s tailnet.';
+COMMENT ON COLUMN auth_keys.key_list.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.key_list.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.key_list.reusable IS 'Whether the key enrols more than one node.';
+COMMENT ON COLUMN auth_keys.key_list.ephemeral IS 'Whether nodes it enrols are removed after a period offline.';
+COMMENT ON COLUMN auth_keys.key_list.preauthorized IS 'Whether nodes it enrols need no device approval.';
+COMMENT ON COLUMN auth_keys.key_list.tags IS 'Tags that nodes enrolled with the key take, sorted, without duplicates.';
+COMMENT ON COLUMN auth_keys.key_list.max_uses IS 'Use limit of a reusable key, or NULL for none.';
+COMMENT ON COLUMN auth_keys.key_list.uses IS 'How many registrations have spent the key.';
+COMMENT ON COLUMN auth_keys.key_list.uses_left IS 'Uses left against the limit (NULL for a reusable key without one).';
+COMMENT ON COLUMN auth_keys.key_list.created_at IS 'When the key was generated.';
+COMMENT ON COLUMN auth_keys.key_list.expires_at IS 'When the key expires: 1 to 90 days after its creation.';
+COMMENT ON COLUMN auth_keys.key_list.last_used_at IS 'When a registration last spent the key.';
+COMMENT ON COLUMN auth_keys.key_list.revoked_at IS 'When the key was revoked, or NULL.';
+COMMENT ON COLUMN auth_keys.key_list.revoked_by IS 'Who revoked the key, or NULL.';
+COMMENT ON COLUMN auth_keys.key_list.status IS 'valid, expired, revoked or used.';
+
+CREATE VIEW auth_keys.node_list WITH (security_invoker = true) AS
+SELECT n.node_id, t.name AS tailnet, n.hostname, n.node_key, n.user_login, n.tags,
+       n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
+       n.node_key_expires_at, n.created_at, n.last_seen_at,
+       auth_keys.node_status(n.authorized, n.node_key_expires_at) AS status
+  FROM auth_keys.nodes n
+  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+ WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+COMMENT ON VIEW auth_keys.node_list IS
+    'The actor''s view of the nodes of their tailnet (all of them for roles that manage or see devices; their own for others).';
+COMMENT ON COLUMN auth_keys.node_list.node_id IS 'Identifier of the node.';
+COMMENT ON COLUMN auth_keys.node_list.tailnet IS 'Name of the node''s tailnet.';
+COMMENT ON COLUMN auth_keys.node_list.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.node_list.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
+COMMENT ON COLUMN auth_keys.node_list.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
+COMMENT ON COLUMN auth_keys.node_list.tags IS 'The node''s tags.';
+COMMENT ON COLUMN auth_keys.node_list.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
+COMMENT ON COLUMN auth_keys.node_list.ephemeral IS 'Whether the node is removed after auth_keys.ephemeral_inactivity_timeout without a heartbeat.';
+COMMENT ON COLUMN auth_keys.node_list.authorized IS 'Whether the node is authorized (false while it waits for device approval).';
+COMMENT ON COLUMN auth_keys.node_list.key_expiry_disabled IS 'Whether the node key never expires.';
+COMMENT ON COLUMN auth_keys.node_list.node_key_expires_at IS 'When the node key expires; NULL exactly when key expiry is disabled.';
+COMMENT ON COLUMN auth_keys.node_list.created_at IS 'When the node was enrolled.';
+COMMENT ON COLUMN auth_keys.node_list.last_seen_at IS 'The node''s last heartbeat or registration.';
+COMMENT ON COLUMN auth_keys.node_list.status IS 'needs_approval, key_expired or active.';
+
+CREATE FUNCTION auth_keys.invalid_key_retention() RETURNS interval
+    AS 'MODULE_PATHNAME', 'auth_keys_invalid_key_retention'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.invalid_key_retention() IS
+    'The auth_keys.invalid_key_retention setting as an interval: how long an invalid key stays listed before a sweep purges it.';
+
+CREATE VIEW auth_keys.recent_invalid_keys WITH (security_invoker = true) AS
+SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
+       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status,
+       k.invalid_at AS invalid_since,
+       (k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention()) AS purge_after,
+       k.revoked_by
+  FROM auth_keys.keys k
+  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+ WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
+   AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+   AND k.invalid_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+COMMENT ON VIEW auth_keys.recent_invalid_keys IS
+    'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.tailnet IS 'Name of the key''s tailnet.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or used.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+
+--------------------------------------------------------------------------
+-- Operator tier
+--------------------------------------------------------------------------
+
+CREATE FUNCTION auth_keys.create_tailnet(name text, device_approval boolean DEFAULT false,
+                                         node_key_expiry interval DEFAULT '180 days')
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'auth_keys_create_tailnet'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.create_tailnet(text, boolean, interval) IS
+    'Operator tier: create a tailnet (a tenant) and return its id; name of 1 to 100 bytes, node key expiry of 1 to 180 days.';
+
+CREATE FUNCTION auth_keys.set_member(tailnet text, login text, role text,
+                                     db_role name DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_set_member'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.set_member(text, text, text, name) IS
+    'Operator tier: add a member to a tailnet or change their role (owner, admin, it_admin, network_admin, billing_admin, auditor, member) and the database role mapped to them.';
+
+CREATE FUNCTION auth_keys.remove_member(tailnet text, login text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_remove_member'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.remove_member(text, text) IS
+    'Operator tier: remove a member from a tailnet, revoking their keys that are still valid; their nodes stay.';
+
+CREATE FUNCTION auth_keys.set_tag_owners(tailnet text, tag text, owners text[])
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_set_tag_owners'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.set_tag_owners(text, text, text[]) IS
+    'Operator tier: define or redefine a tag of a tailnet with its owners (member logins, autogroup:admin, or other tags).';
+
+-- also open to owners and admins of the tailnet, which it checks
+CREATE FUNCTION auth_keys.configure_tailnet(tailnet text, device_approval boolean DEFAULT NULL,
+                                            node_key_expiry interval DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_configure_tailnet'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.configure_tailnet(text, boolean, interval) IS
+    'Change a tailnet''s device approval and node key expiry (NULL keeps a setting): operators for any tailnet, owners and admins for their own.';
+
+CREATE FUNCTION auth_keys.act_as(tailnet text, login text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_act_as'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.act_as(text, text) IS
+    'Make a member the actor until the end of the current transaction; held in backend memory, wiped at commit and abort.';
+
+--------------------------------------------------------------------------
+-- Actor tier
+--------------------------------------------------------------------------
+
+CREATE FUNCTION auth_keys.create_key(reusable boolean DEFAULT false,
+                                     ephemeral boolean DEFAULT false,
+                                     preauthorized boolean DEFAULT false,
+                                     tags text[] DEFAULT '{}',
+                                     expiry interval DEFAULT '90 days',
+                                     description text DEFAULT NULL,
+                                     max_uses integer DEFAULT NULL)
+    RETURNS TABLE (key_id text, key text, expires_at timestamptz)
+    AS 'MODULE_PATHNAME', 'auth_keys_create_key'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer) IS
+    'Actor tier: generate an authentication key (one-off or reusable, ephemeral, pre-approved, tagged, 1 to 90 days); the full key is returned here and never again.';
+
+CREATE FUNCTION auth_keys.revoke_key(key_id text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_revoke_key'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.revoke_key(text) IS
+    'Actor tier: revoke a key the actor generated; nodes it enrolled stay authorized.';
+
+CREATE FUNCTION auth_keys.delete_node(node_id bigint)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_delete_node'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.delete_node(bigint) IS
+    'Actor tier: delete a node, which deauthorizes it; the key that enrolled it stays used.';
+
+CREATE FUNCTION auth_keys.approve_node(node_id bigint)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_approve_node'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.approve_node(bigint) IS
+    'Actor tier: authorize a node that waits for device approval.';
+
+CREATE FUNCTION auth_keys.set_node_key_expiry(node_id bigint, disabled boolean)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_set_node_key_expiry'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.set_node_key_expiry(bigint, boolean) IS
+    'Actor tier: disable a node''s key expiry, or enable it again for a new period of the tailnet''s node key expiry.';
+
+CREATE FUNCTION auth_keys.set_node_tags(node_id bigint, tags text[])
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_set_node_tags'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.set_node_tags(bigint, text[]) IS
+    'Actor tier: give a node tags (it then takes their identity); its key expiry setting does not change.';
+
+--------------------------------------------------------------------------
+-- Node-facing tier
+--------------------------------------------------------------------------
+
+CREATE FUNCTION auth_keys.validate_key(key text)
+    RETURNS TABLE (key_id text, tailnet text, status text, reusable boolean,
+                   ephemeral boolean, preauthorized boolean, tags text[],
+                   expires_at timestamptz, uses_left integer)
+    AS 'MODULE_PATHNAME', 'auth_keys_validate_key'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.validate_key(text) IS
+    'Node tier: what a presented key would do, spending nothing and recording nothing; status valid, expired, revoked, used or invalid.';
+
+CREATE FUNCTION auth_keys.register_node(key text, node_key auth_keys.nodekey, hostname text)
+    RETURNS TABLE (node_id bigint, tailnet text, user_login text, tags text[],
+                   authorized boolean, ephemeral boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, reauthenticated boolean)
+    AS 'MODULE_PATHNAME', 'auth_keys_register_node'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text) IS
+    'Node tier: prove a key, spend one use and enrol (or re-authenticate) the node, atomically; a refused key is SQLSTATE 28000.';
+
+CREATE FUNCTION auth_keys.node_seen(node_key auth_keys.nodekey)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_node_seen'
+    LANGUAGE C STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.node_seen(auth_keys.nodekey) IS
+    'Node tier: record a heartbeat of a node (last_seen_at); false for an unknown node key.';
+
+--------------------------------------------------------------------------
+-- Maintenance (operator tier)
+--------------------------------------------------------------------------
+
+CREATE FUNCTION auth_keys.sweep(batch_size integer DEFAULT 1000)
+    RETURNS TABLE (keys_purged bigint, nodes_removed bigint, node_key_expiries bigint)
+    AS 'MODULE_PATHNAME', 'auth_keys_sweep'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.sweep(integer) IS
+    'Operator tier: purge keys past auth_keys.invalid_key_retention, record node key expiries and remove ephemeral nodes idle past auth_keys.ephemeral_inactivity_timeout, in batches.';
+
+CREATE FUNCTION auth_keys.schedule_sweep(schedule text DEFAULT '* * * * *')
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'auth_keys_schedule_sweep'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.schedule_sweep(text) IS
+    'Operator tier: schedule (or reschedule) the sweep as the pg_cron job auth_keys.sweep and return its job id.';
+
+CREATE FUNCTION auth_keys.unschedule_sweep()
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_unschedule_sweep'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.unschedule_sweep() IS
+    'Operator tier: remove the pg_cron job auth_keys.sweep; returns whether there was one.';
+
+--------------------------------------------------------------------------
+-- Privileges
+--------------------------------------------------------------------------
+
+REVOKE ALL ON ALL TABLES IN SCHEMA auth_keys FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth_keys FROM PUBLIC;
+
+-- harmless helpers that policies, constraints and views call as the caller
+GRANT EXECUTE ON FUNCTION
+    auth_keys.tag_is_valid(text),
+    auth_keys.tags_are_valid(text[]),
+    auth_keys.key_status(timestamptz, timestamptz, timestamptz),
+    auth_keys.key_uses_left(boolean, integer, integer),
+    auth_keys.actor_tailnet_id(),
+    auth_keys.actor_login(),
+    auth_keys.actor_sees_all_keys(),
+    auth_keys.actor_sees_all_nodes(),
+    auth_keys.tailnet_visible(bigint),
+    auth_keys.key_visible(bigint, text),
+    auth_keys.node_visible(bigint, text),
+    auth_keys.node_status(boolean, timestamptz),
+    auth_keys.invalid_key_retention()
+    TO PUBLIC;
+
+-- The nodekey type's own functions: anyone who may see a node key may
+-- compare it.
+GRANT EXECUTE ON FUNCTION
+    auth_keys.nodekey_in(pg_catalog.cstring),
+    auth_keys.nodekey_out(auth_keys.nodekey),
+    auth_keys.nodekey_recv(pg_catalog.internal),
+    auth_keys.nodekey_send(auth_keys.nodekey),
+    auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey),
+    auth_keys.nodekey_hash(auth_keys.nodekey),
+    auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
+    TO PUBLIC;
+
+-- The functions of each tier, in one place: grant_tier and revoke_tier use
+-- it.  configure_tailnet is in two tiers: operators configure any tailnet,
+-- owners and admins their own.
+CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tier = 'operator' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_tailnet(text, boolean, interval)',
+            'auth_keys.set_member(text, text, text, name)',
+            'auth_keys.remove_member(text, text)',
+            'auth_keys.set_tag_owners(text, text, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.act_as(text, text)',
+            'auth_keys.sweep(integer)',
+            'auth_keys.schedule_sweep(text)',
+            'auth_keys.unschedule_sweep()']::regprocedure[]);
+    ELSIF tier = 'actor' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+            'auth_keys.revoke_key(text)',
+            'auth_keys.delete_node(bigint)',
+            'auth_keys.approve_node(bigint)',
+            'auth_keys.set_node_key_expiry(bigint, boolean)',
+            'auth_keys.set_node_tags(bigint, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)']::regprocedure[]);
+    ELSIF tier = 'node' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.validate_key(text)',
+            'auth_keys.register_node(text, auth_keys.nodekey, text)',
+            'auth_keys.node_seen(auth_keys.nodekey)']::regprocedure[]);
+    ELSE
+        RAISE EXCEPTION 'invalid tier "%"', tier
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The tiers are operator, actor and node.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
+    'The functions of a grant tier (operator, actor, node), for grant_tier and revoke_tier.';
+
+-- The relations the operator and actor tiers read (the keys table apart:
+-- every column of it but the secret's hash).
+CREATE FUNCTION auth_keys.tier_relations() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN 'auth_keys.tailnets, auth_keys.members, auth_keys.tag_owners, auth_keys.events, '
+           'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, auth_keys.node_list';
+COMMENT ON FUNCTION auth_keys.tier_relations() IS
+    'The tables and views that the operator and actor tiers may read, for grant_tier and revoke_tier.';
+
+CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn regprocedure;
+BEGIN
+    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
+    EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
+    IF tier IN ('operator', 'actor') THEN
+        -- row-level security still limits the rows to the actor's tailnet
+        EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.tier_relations(), grantee);
+        EXECUTE format('GRANT SELECT (key_id, tailnet_id, created_by, description, reusable, '
+                       'ephemeral, preauthorized, tags, max_uses, uses, created_at, expires_at, '
+                       'revoked_at, revoked_by, last_used_at, used_up_at, invalid_at) '
+                       'ON auth_keys.keys TO %s', grantee);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole) IS
+    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions and, for operator and actor, SELECT on the tables and views.';
+
+-- Takes a tier away, and leaves what another tier the role still holds
+-- grants: a role holds a tier when it may execute all of its functions.
+CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kept text[];
+    fn regprocedure;
+BEGIN
+    SELECT COALESCE(array_agg(t), '{}') INTO kept
+      FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
+     WHERE t <> tier
+       AND NOT EXISTS (SELECT FROM auth_keys.tier_functions(t) AS f
+                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'));
+    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier)
+              EXCEPT
+              SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
+    END LOOP;
+    IF NOT kept && ARRAY['operator', 'actor'] THEN
+        EXECUTE format('REVOKE SELECT ON %s, auth_keys.keys FROM %s',
+                       auth_keys.tier_relations(), grantee);
+    END IF;
+    IF cardinality(kept) = 0 THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
+    'Take a tier away from a database role, keeping what another tier it still holds grants.';
+
+REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.tier_relations() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;

@@ -1,0 +1,271 @@
+# test/t/005_upgrade.pl
+#
+# ALTER EXTENSION auth_keys UPDATE brings a working 1.0 database to the
+# current version.  A database is filled under 1.0 (tailnets, members,
+# tags, keys of every kind, nodes, events, tier grants to login roles, a
+# scheduled sweep), then updated, and then:
+#
+# - keys still validate and enrol, a used one-off key stays used, max_uses
+#   counts carry on, sequences carry on, the roles' tiers still work and
+#   the sweep job is still there and its command runs;
+# - the updated database's extension objects are the same as a fresh
+#   CREATE EXTENSION's (test/t/extension_objects.sql reads them from the
+#   catalogs): functions with their signatures, volatility, security and
+#   settings, tables, columns, constraints, indexes, policies, triggers,
+#   views, ACLs and comments;
+# - the comparison can fail: with one object of the update taken away
+#   again (a function, a comment), it names exactly that object.
+#
+# Copyright (c) 2026, auth_keys developers
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use AuthKeysTest;
+
+my $node = new_cluster('upgrade');
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'upgraded'
+cron.use_background_workers = on
+max_worker_processes = 16
+});
+$node->start;
+
+my $objects_sql = slurp_file("$FindBin::RealBin/extension_objects.sql");
+
+# objects($db): the extension's objects in $db, one line per fact.
+sub objects
+{
+	my ($db) = @_;
+	return $node->safe_psql($db, $objects_sql);
+}
+
+# object_changes($db_a, $db_b): the lines of one that the other lacks,
+# each marked with - (only in $db_a) or + (only in $db_b).
+sub object_changes
+{
+	my ($db_a, $db_b) = @_;
+	my %a = map { $_ => 1 } split /\n(?! )/, objects($db_a);
+	my %b = map { $_ => 1 } split /\n(?! )/, objects($db_b);
+	return [
+		(map { "- $_" } sort grep { !$b{$_} } keys %a),
+		(map { "+ $_" } sort grep { !$a{$_} } keys %b)
+	];
+}
+
+my $key_pattern = qr/^pgak-auth-[0-9A-Za-z]{12}-[0-9A-Za-z]{38}$/;
+
+$node->safe_psql('postgres', q{
+	CREATE DATABASE upgraded;
+	CREATE DATABASE fresh;
+	CREATE ROLE upgrade_operator LOGIN;
+	CREATE ROLE upgrade_actor LOGIN;
+	CREATE ROLE upgrade_node LOGIN;
+	CREATE ROLE upgrade_nobody LOGIN;
+});
+
+#
+# 1. Version 1.0, filled.
+#
+$node->safe_psql('upgraded', q{
+	CREATE EXTENSION pg_cron;
+	CREATE EXTENSION auth_keys VERSION '1.0';
+	SELECT auth_keys.grant_tier('operator', 'upgrade_operator');
+	SELECT auth_keys.grant_tier('actor', 'upgrade_actor');
+	SELECT auth_keys.grant_tier('node', 'upgrade_node');
+	SELECT auth_keys.create_tailnet('one.example', device_approval => true);
+	SELECT auth_keys.create_tailnet('two.example', node_key_expiry => '30 days');
+	SELECT auth_keys.set_member('one.example', 'alice', 'owner');
+	SELECT auth_keys.set_member('one.example', 'bob', 'admin', db_role => 'upgrade_actor');
+	SELECT auth_keys.set_member('one.example', 'carol', 'member');
+	SELECT auth_keys.set_member('two.example', 'dave', 'owner');
+	SELECT auth_keys.set_tag_owners('one.example', 'tag:server', ARRAY['autogroup:admin']);
+	SELECT auth_keys.set_tag_owners('one.example', 'tag:db', ARRAY['tag:server']);
+});
+is($node->safe_psql('upgraded',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'auth_keys'}),
+	'1.0', 'version 1.0 installed');
+
+my %key;
+my @kinds = (
+	[ used_one_off => '' ],
+	[ unused_one_off => q{preauthorized => true} ],
+	[ reusable => q{reusable => true} ],
+	[ limited => q{reusable => true, max_uses => 3} ],
+	[ ephemeral => q{reusable => true, ephemeral => true} ],
+	[ tagged => q{reusable => true, tags => ARRAY['tag:db']} ],
+	[ revoked => q{reusable => true, description => 'to revoke'} ]);
+for my $kind (@kinds)
+{
+	my ($name, $arguments) = @$kind;
+	my ($made) = create_keys($node, 'upgraded', 'one.example', 'alice', 1, $arguments);
+	$key{$name} = $made;
+	like($made->[1], $key_pattern, "1.0 made a $name key");
+}
+my ($other_key) = create_keys($node, 'upgraded', 'two.example', 'dave', 1, '');
+
+# an expired key, as a DBA would load one from elsewhere
+$node->safe_psql('upgraded', q{
+	INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, created_at, expires_at, secret_hash)
+	SELECT 'ExpiredKey01', tailnet_id, 'alice', now() - interval '40 days',
+	       now() - interval '10 days', decode(repeat('ab', 32), 'hex')
+	  FROM auth_keys.tailnets WHERE name = 'one.example';
+});
+
+my $n = 0;
+sub enrol
+{
+	my ($db, $key, $role) = @_;
+	$n++;
+	my $sql = "SELECT node_id FROM auth_keys.register_node('$key', '"
+	  . node_key(5, $n) . "', 'host-$n')";
+	$sql = "SET ROLE $role; $sql" if defined $role;
+	return $node->safe_psql($db, $sql);
+}
+my $first_node = enrol('upgraded', $key{used_one_off}[1]);
+enrol('upgraded', $key{reusable}[1]);
+enrol('upgraded', $key{limited}[1]) for 1 .. 2;
+enrol('upgraded', $key{ephemeral}[1]);
+enrol('upgraded', $key{tagged}[1], 'upgrade_node');
+enrol('upgraded', $other_key->[1]);
+$node->safe_psql('upgraded', qq{
+	SELECT auth_keys.node_seen('@{[node_key(5, 1)]}');
+	BEGIN;
+	SELECT auth_keys.act_as('one.example', 'alice');
+	SELECT auth_keys.revoke_key('$key{revoked}[0]');
+	COMMIT;
+});
+my $job = $node->safe_psql('upgraded', q{
+	SET ROLE upgrade_operator;
+	SELECT auth_keys.schedule_sweep('*/5 * * * *');
+});
+like($job, qr/^\d+$/, 'the sweep is scheduled under 1.0');
+
+my $ids = q{SELECT (SELECT max(tailnet_id) FROM auth_keys.tailnets) || ' '
+	|| (SELECT max(node_id) FROM auth_keys.nodes) || ' '
+	|| (SELECT max(event_id) FROM auth_keys.events)};
+my ($tailnet_max, $node_max, $event_max) = split / /, $node->safe_psql('upgraded', $ids);
+my $events_before = $node->safe_psql('upgraded', 'SELECT count(*) FROM auth_keys.events');
+
+#
+# 2. The update.
+#
+$node->safe_psql('upgraded', 'ALTER EXTENSION auth_keys UPDATE');
+is($node->safe_psql('upgraded',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'auth_keys'}),
+	'1.1', 'updated to 1.1');
+is($node->safe_psql('upgraded', 'SELECT count(*) FROM auth_keys.events'),
+	$events_before, 'the update keeps every event');
+
+#
+# 3. The data works as before.
+#
+my $status = sub {
+	my ($key) = @_;
+	return $node->safe_psql('upgraded',
+		"SELECT status || ' ' || COALESCE(uses_left::text, '-') FROM auth_keys.validate_key('$key')");
+};
+is($status->($key{used_one_off}[1]), 'used 0', 'a used one-off key stays used');
+is($status->($key{unused_one_off}[1]), 'valid 1', 'an unused one-off key is valid');
+is($status->($key{reusable}[1]), 'valid -', 'a reusable key is valid');
+is($status->($key{limited}[1]), 'valid 1', 'max_uses counts carry on (2 of 3 used)');
+is($status->($key{revoked}[1]), 'revoked -', 'a revoked key stays revoked');
+is($node->safe_psql('upgraded',
+		q{SELECT status FROM auth_keys.key_list WHERE key_id = 'ExpiredKey01'}),
+	'', 'key_list needs an actor');
+is($node->safe_psql('upgraded', q{
+		BEGIN;
+		SELECT auth_keys.act_as('one.example', 'alice') \gset
+		SELECT status FROM auth_keys.key_list WHERE key_id = 'ExpiredKey01';
+		COMMIT;}),
+	'expired', 'an expired key is listed as expired');
+
+my $error = sql_error($node, 'upgraded',
+	"SELECT * FROM auth_keys.register_node('$key{used_one_off}[1]', '"
+	  . node_key(6, 1) . "', 'thief')");
+is($error->{state}, '28000', 'the used one-off key is refused');
+is($error->{detail}, 'The authentication key was already used.', 'as already used');
+is($node->safe_psql('upgraded',
+		"SELECT node_id FROM auth_keys.register_node('$key{used_one_off}[1]', '"
+		  . node_key(5, 1) . "', 'host-1')"),
+	$first_node, 'the node it enrolled may still present it');
+
+my $new_node = enrol('upgraded', $key{unused_one_off}[1]);
+cmp_ok($new_node, '>', $node_max, 'the unused one-off key enrols; node ids carry on');
+enrol('upgraded', $key{limited}[1]);
+is($status->($key{limited}[1]), 'used 0', 'the third use of a max_uses 3 key uses it up');
+$error = sql_error($node, 'upgraded',
+	"SELECT * FROM auth_keys.register_node('$key{limited}[1]', '" . node_key(6, 2) . "', 'late')");
+is($error->{detail}, 'The authentication key was already used.', 'a fourth use is refused');
+cmp_ok($node->safe_psql('upgraded', 'SELECT min(event_id) FROM auth_keys.events WHERE event_id > '
+		  . $event_max), '==', $event_max + 1, 'event ids carry on');
+
+# the tiers granted under 1.0
+cmp_ok($node->safe_psql('upgraded', q{
+		SET ROLE upgrade_operator;
+		SELECT auth_keys.create_tailnet('three.example');}),
+	'>', $tailnet_max, 'the operator tier still works; tailnet ids carry on');
+like($node->safe_psql('upgraded', q{
+		SET ROLE upgrade_actor;
+		SELECT key FROM auth_keys.create_key(tags => ARRAY['tag:server']);}),
+	$key_pattern, 'the actor tier and the role mapping still work');
+is($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT status FROM auth_keys.validate_key('$key{reusable}[1]');}),
+	'valid', 'the node tier still works');
+$error = sql_error($node, 'upgraded', q{
+	SET ROLE upgrade_nobody;
+	SELECT auth_keys.create_tailnet('four.example');});
+is($error->{state}, '42501', 'a role without a tier still may not');
+
+# the sweep job
+my ($job_after, $owner, $command) = split /\|/, $node->safe_psql('upgraded',
+	q{SELECT jobid, username, command FROM cron.job WHERE jobname = 'auth_keys.sweep'});
+is($job_after, $job, 'the sweep job is still there');
+$node->safe_psql('upgraded', qq{SET ROLE "$owner"; $command});
+pass("the job's command runs after the update, as the job's owner");
+is($node->safe_psql('upgraded',
+		q{SET ROLE upgrade_operator; SELECT auth_keys.schedule_sweep('* * * * *')}),
+	$job, 'scheduling again keeps the job');
+
+#
+# 4. The same objects as a fresh CREATE EXTENSION.
+#
+$node->safe_psql('fresh', q{
+	CREATE EXTENSION auth_keys;
+	SELECT auth_keys.grant_tier('operator', 'upgrade_operator');
+	SELECT auth_keys.grant_tier('actor', 'upgrade_actor');
+	SELECT auth_keys.grant_tier('node', 'upgrade_node');
+});
+my $changes = object_changes('fresh', 'upgraded');
+is_deeply($changes, [], 'the updated database has the objects of a fresh one')
+  or diag(join("\n", @$changes));
+cmp_ok(scalar(split /\n(?! )/, objects('fresh')), '>', 500,
+	'the comparison covers the whole extension');
+
+#
+# 5. The comparison fails when one object of the update is missing.
+#
+$node->safe_psql('upgraded', q{
+	COMMENT ON FUNCTION auth_keys.sweep(integer) IS NULL;
+	ALTER EXTENSION auth_keys DROP FUNCTION auth_keys.unschedule_sweep();
+	DROP FUNCTION auth_keys.unschedule_sweep();
+});
+$changes = object_changes('fresh', 'upgraded');
+is(scalar(grep { /^- function auth_keys\.sweep\(integer\) \| comment \|/ } @$changes), 1,
+	'a missing comment is found');
+is(scalar(grep { /^- function auth_keys\.unschedule_sweep\(\) \| (member|definition|acl|comment) / } @$changes),
+	4, 'a missing function is found with its definition, ACL and comment');
+is(scalar(@$changes), 5, 'and nothing else differs')
+  or diag(join("\n", @$changes));
+
+$node->stop;
+done_testing();
