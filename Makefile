@@ -16,6 +16,7 @@ ISOLATION_TESTS = one_off_race revoke_race max_uses_race delete_reregister_race 
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK += -lcrypto -largon2
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 

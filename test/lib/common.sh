@@ -16,7 +16,7 @@ PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BINDIR/pg_config
 export PG_CONFIG
 
-AK_PACKAGES=(make gcc libc6-dev perl libipc-run-perl
+AK_PACKAGES=(make gcc libc6-dev perl libipc-run-perl libssl-dev libargon2-dev
     "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
     "postgresql-$PG_MAJOR-cron")
 
