@@ -330,7 +330,7 @@ TkaReadEnd(TkaReader *r, const char *what)
 {
 	if (r->pos != r->len)
 		return TkaFail(r->err, TKA_MALFORMED,
-					   "%z bytes follow %s at offset %z.",
+					   "The input goes on for %z bytes after %s, from offset %z.",
 					   r->len - r->pos, what, r->pos);
 	return true;
 }
