@@ -328,6 +328,9 @@ TkaUnknownField(TkaReader *r, const char *what, uint64 key)
 bool
 TkaReadEnd(TkaReader *r, const char *what)
 {
+	if (r->pos + 1 == r->len)
+		return TkaFail(r->err, TKA_MALFORMED,
+					   "A stray byte follows %s, at offset %z.", what, r->pos);
 	if (r->pos != r->len)
 		return TkaFail(r->err, TKA_MALFORMED,
 					   "The input goes on for %z bytes after %s, from offset %z.",

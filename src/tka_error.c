@@ -49,8 +49,9 @@ append_number(TkaError *err, size_t *pos, uint64 value)
  *		Set err to the status and a reason built from format, and return
  *		false, so that a caller can write "return TkaFail(...)".
  *
- * The format knows %s (a string), %d (an int), %z (a size_t), %U (a
- * uint64) and %%; nothing else.  err may be NULL, for callers that only
+ * The format knows %s (a string), %l (a string whose first letter is
+ * put in lower case: another reason, quoted inside this one), %d (an
+ * int), %z (a size_t), %U (a uint64) and %%; nothing else.  err may be NULL, for callers that only
  * want the verdict.
  */
 bool
@@ -77,6 +78,20 @@ TkaFail(TkaError *err, TkaStatus status, const char *format,...)
 				case 's':
 					append_string(err, &pos, va_arg(args, const char *));
 					continue;
+				case 'l':
+					{
+						const char *inner = va_arg(args, const char *);
+
+						if (inner[0] >= 'A' && inner[0] <= 'Z')
+						{
+							one[0] = (char) (inner[0] - 'A' + 'a');
+							one[1] = '\0';
+							append_string(err, &pos, one);
+							inner++;
+						}
+						append_string(err, &pos, inner);
+						continue;
+					}
 				case 'd':
 					{
 						int			v = va_arg(args, int);

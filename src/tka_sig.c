@@ -126,7 +126,7 @@ verify_one(const TkaNodeKeySig *sig, const TkaBytes *pub, int depth,
 	st = TkaEd25519Verify(pub, sighash, TKA_HASH_LEN, &sig->signature, &inner);
 	if (st == TKA_REJECTED)
 	{
-		TkaFail(err, TKA_REJECTED, "The signature at depth %d does not verify: %s",
+		TkaFail(err, TKA_REJECTED, "The signature at depth %d does not verify: %l",
 				depth, inner.reason);
 		return TKA_REJECTED;
 	}

@@ -268,7 +268,7 @@ TkaStateApply(const TkaState *before, const TkaAum *aum, const uint8 *aum_hash,
 
 				if (TkaKeyValidate(&out->keys[k], &inner) != TKA_OK)
 				{
-					TkaFail(err, TKA_REJECTED, "The updated key would not be valid: %s",
+					TkaFail(err, TKA_REJECTED, "The updated key would not be valid: %l",
 							inner.reason);
 					return TKA_REJECTED;
 				}

@@ -160,7 +160,8 @@ TkaCheckpointStateValidate(const TkaState *state, TkaError *err)
 
 		if (TkaKeyValidate(&state->keys[i], &inner) != TKA_OK)
 		{
-			TkaFail(err, TKA_INVALID, "Key %d of the checkpoint: %s", i, inner.reason);
+			TkaFail(err, TKA_INVALID, "Key %d of the checkpoint is not valid: %l",
+					i, inner.reason);
 			return invalid(err);
 		}
 		/* 512 keys at most, so the quadratic scan stays small */
