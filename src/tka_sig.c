@@ -30,6 +30,22 @@
 #include "tka_sig.h"
 #include "tka_state.h"
 
+/* TkaSigKindName: the reference's name of a node key signature kind. */
+const char *
+TkaSigKindName(uint64 kind)
+{
+	switch (kind)
+	{
+		case TKA_SIG_DIRECT:
+			return "direct";
+		case TKA_SIG_ROTATION:
+			return "rotation";
+		case TKA_SIG_CREDENTIAL:
+			return "credential";
+	}
+	return "unknown";
+}
+
 static TkaStatus
 rejected(TkaError *err)
 {

@@ -15,6 +15,7 @@
 
 #include "tka_types.h"
 
+extern const char *TkaSigKindName(uint64 kind);
 extern TkaStatus TkaNodeKeySigAuthorizingKey(const TkaNodeKeySig *sig,
 											 TkaBytes *key_id,
 											 TkaError *err);

@@ -344,6 +344,44 @@ store_find(const TkaBytes *hash)
 	return NULL;
 }
 
+/*
+ * A state as the SQL layer will store it: encoded, then decoded again, it
+ * must come back the same (the same encoding, hence the same hash).
+ */
+static void
+check_state_round_trip(const TkaState *state)
+{
+	TkaWriter	w;
+	uint8	   *buf;
+	char	   *mem;
+	TkaArena	arena;
+	TkaState	back;
+	TkaError	err;
+	uint8		h1[TKA_HASH_LEN],
+				h2[TKA_HASH_LEN];
+
+	err.reason[0] = '\0';
+	TkaWriterInitBuffer(&w, NULL, 0);
+	TkaEncodeState(&w, state);
+	buf = xmalloc(w.len);
+	mem = xmalloc(TKA_ARENA_SIZE(w.len));
+	TkaArenaInit(&arena, mem, TKA_ARENA_SIZE(w.len));
+	{
+		size_t		len = w.len;
+
+		TkaWriterInitBuffer(&w, buf, len);
+		TkaEncodeState(&w, state);
+		check(!w.overflow && TkaDecodeState(buf, len, &arena, &back, &err) == TKA_OK &&
+			  TkaStateHash(state, h1, &err) == TKA_OK &&
+			  TkaStateHash(&back, h2, &err) == TKA_OK &&
+			  memcmp(h1, h2, TKA_HASH_LEN) == 0 &&
+			  back.nkeys == state->nkeys && back.last_hash.len == TKA_HASH_LEN,
+			  "the state after an AUM survives encoding and decoding", err.reason);
+	}
+	free(mem);
+	free(buf);
+}
+
 /* Submit one AUM as lock_submit will; the status, and the hash if stored. */
 static TkaStatus
 submit(uint8 *bytes, size_t len, TkaError *err)
@@ -401,6 +439,7 @@ submit(uint8 *bytes, size_t len, TkaError *err)
 		free(s->after);
 		return st;
 	}
+	check_state_round_trip(&s->after->state);
 	nstored++;
 	return TKA_OK;
 }
