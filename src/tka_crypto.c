@@ -45,6 +45,7 @@ typedef struct DigestSink
 	bool		failed;
 } DigestSink;
 
+/* Feed the bytes written to the digest. */
 static void
 digest_sink(void *arg, const uint8 *data, size_t len)
 {

@@ -543,6 +543,7 @@ typedef struct CompareSink
 	size_t		differs_at;
 } CompareSink;
 
+/* Compare the bytes written with the next ones of the input. */
 static void
 compare_sink(void *arg, const uint8 *data, size_t len)
 {

@@ -46,6 +46,7 @@ TkaSigKindName(uint64 kind)
 	return "unknown";
 }
 
+/* The status just reported in err (TKA_REJECTED when err is NULL). */
 static TkaStatus
 rejected(TkaError *err)
 {

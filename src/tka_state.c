@@ -60,6 +60,7 @@ TkaStateFindKey(const TkaState *state, const uint8 *key_id, size_t len)
 	return -1;
 }
 
+/* The status just reported in err, or fallback when err is NULL. */
 static TkaStatus
 status_of(TkaError *err, TkaStatus fallback)
 {

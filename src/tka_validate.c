@@ -55,6 +55,7 @@ TkaMetaBytes(const TkaMeta *meta)
 	return total;
 }
 
+/* The status just reported in err (TKA_INVALID when err is NULL). */
 static TkaStatus
 invalid(TkaError *err)
 {

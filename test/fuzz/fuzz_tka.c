@@ -54,6 +54,7 @@ static const uint8 credential_key[TKA_KEY_LEN] = {
 	0x84, 0xb9, 0x98, 0xe6, 0xc0, 0x54, 0xb2, 0x3f
 };
 
+/* Report a finding and abort, which libFuzzer records as a crash. */
 static void
 fail(const char *what)
 {
@@ -192,6 +193,7 @@ exercise_sig(const TkaNodeKeySig *sig)
 		fail("a verified signature names another authorizing key");
 }
 
+/* One input, decoded as each of the four structures. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -68,6 +68,7 @@ check(bool ok, const char *what, const char *detail)
 	}
 }
 
+/* malloc that exits on failure. */
 static void *
 xmalloc(size_t n)
 {
@@ -103,6 +104,7 @@ unhex(const char *hex, size_t *len)
 	return out;
 }
 
+/* Bytes to lower-case hex in out (2 * len + 1 bytes). */
 static void
 tohex(const uint8 *data, size_t len, char *out)
 {
@@ -111,6 +113,7 @@ tohex(const uint8 *data, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* A status as the oracle names it. */
 static const char *
 status_word(TkaStatus st)
 {
@@ -198,6 +201,7 @@ credential_verifies(const uint8 *data, size_t len)
 	return ok;
 }
 
+/* The three public vectors of TAILNET-LOCK.md. */
 static void
 test_vectors(void)
 {
@@ -321,6 +325,7 @@ static Stored *store;
 static int	nstored;
 static int	store_cap;
 
+/* Forget the AUMs of the previous scenario. */
 static void
 store_reset(void)
 {
@@ -333,6 +338,7 @@ store_reset(void)
 	nstored = 0;
 }
 
+/* The stored AUM of a hash, or NULL. */
 static Stored *
 store_find(const TkaBytes *hash)
 {
@@ -623,6 +629,7 @@ step_head(char **fields, FILE *in, char **line, size_t *cap)
 	}
 }
 
+/* Decode bytes as one structure and compare the verdict. */
 static void
 step_decode(char *what, char *data_hex, char *expect, char *status)
 {
@@ -656,6 +663,7 @@ step_decode(char *what, char *data_hex, char *expect, char *status)
 	free(data);
 }
 
+/* Check a disablement secret against the head's values. */
 static void
 step_disable(char *secret_hex, char *expect)
 {
@@ -673,6 +681,7 @@ step_disable(char *secret_hex, char *expect)
 	free(secret);
 }
 
+/* Run every step of the oracle's text output. */
 static void
 run_scenarios(const char *path)
 {
@@ -744,6 +753,7 @@ run_scenarios(const char *path)
 	free(store);
 }
 
+/* test_lock [SCENARIOS]: the vectors, then the scenarios if given. */
 int
 main(int argc, char **argv)
 {
