@@ -9,7 +9,7 @@
 # Copyright (c) 2026, auth_keys developers
 #
 # Usage: test/fuzz/run.sh NAME SECONDS [RUNS]
-#   NAME     key_format or nodekey_format
+#   NAME     key_format, nodekey_format or tka
 #   SECONDS  time limit (0: none)
 #   RUNS     executions limit (0 or absent: none)
 #
@@ -26,8 +26,14 @@ bin=$build/fuzz_$name
 work=$build/corpus/$name
 log=$build/fuzz_$name.log
 
+# AUMs and signature chains need room; the key parsers do not
+case $name in
+    tka) max_len=2048 ;;
+    *) max_len=256 ;;
+esac
+
 mkdir -p "$work" "$build/artifacts"
-args=(-max_total_time="$seconds" -max_len=256 -print_final_stats=1
+args=(-max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1
       -dict="$top/test/fuzz/$name.dict"
       -artifact_prefix="$build/artifacts/$name-")
 if [ "$runs" != 0 ]; then
