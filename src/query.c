@@ -18,8 +18,26 @@
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "query.h"
+
+/* Prepare a statement and keep its plan, the first time it runs. */
+static void
+query_prepare(SqlStatement *query)
+{
+	SPIPlanPtr	plan;
+
+	if (query->plan != NULL)
+		return;
+	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	query->plan = plan;
+}
 
 /*
  * QueryRun
@@ -31,19 +49,7 @@ QueryRun(SqlStatement *query, Datum *values, const char *nulls, bool read_only)
 {
 	int			rc;
 
-	if (query->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs,
-									   query->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 query->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		query->plan = plan;
-	}
-
+	query_prepare(query);
 	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
@@ -109,4 +115,26 @@ QueryGetText(uint64 row, int column)
 	Datum		value = QueryGet(row, column, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/*
+ * QueryRunLatest
+ *		Execute a writing statement with a snapshot taken now, whatever the
+ *		isolation level, as the foreign key triggers do: for a change that
+ *		must reach every row committed so far, also those that a REPEATABLE
+ *		READ transaction's snapshot cannot see (a member's keys made while
+ *		the member was being removed).  Returns the number of rows processed.
+ */
+uint64
+QueryRunLatest(SqlStatement *query, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	query_prepare(query);
+	rc = SPI_execute_snapshot(query->plan, values, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, false, true, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
 }

@@ -53,7 +53,7 @@ TailnetIdByName(const char *name)
 
 	if (QueryRun(&lookup, &value, NULL, true) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("tailnet \"%s\" does not exist", name)));
 	return DatumGetInt64(QueryGetNotNull(0, 1));
 }

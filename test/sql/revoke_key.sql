@@ -92,15 +92,19 @@ COMMIT;
 SELECT count(*) AS revoke_events FROM auth_keys.events
  WHERE action = 'key.revoked' AND key_id = :'ivan_2';
 
--- A member whose role no longer allows it cannot revoke their own keys.
+-- A member whose role no longer allows it cannot revoke their own keys;
+-- nor need they: the change of role revoked the keys still valid, as
+-- removing the member would (by the operator, with an event).
 SELECT auth_keys.set_member('acme', 'nina', 'member');
+SELECT key_id, action, actor, detail FROM auth_keys.events
+ WHERE action = 'key.revoked' AND key_id = :'nina_1';
 BEGIN;
 SELECT auth_keys.act_as('acme', 'nina');
 SELECT auth_keys.revoke_key(:'nina_1');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 
--- Only ivan's keys were revoked.
+-- Only ivan's keys, and nina's by the change of her role, were revoked.
 SELECT description, auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status,
        revoked_by
   FROM auth_keys.keys ORDER BY description;
