@@ -113,16 +113,23 @@ TextArrayToStrings(ArrayType *array, const char *what, int *count)
 	return strings;
 }
 
+/* pg_qsort_strcmp for qsort_interruptible, which passes an argument. */
+static int
+compare_strings(const void *a, const void *b, void *arg)
+{
+	return pg_qsort_strcmp(a, b);
+}
+
 /*
  * Sort C strings by their bytes and drop repeated ones, in place; returns
- * how many are left.
+ * how many are left.  The sort checks for interrupts.
  */
 static int
 sort_unique(char **strings, int n)
 {
 	int			unique = 0;
 
-	qsort(strings, n, sizeof(char *), pg_qsort_strcmp);
+	qsort_interruptible(strings, n, sizeof(char *), compare_strings, NULL);
 	for (int i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -212,7 +219,7 @@ auth_keys_tag_is_valid(PG_FUNCTION_ARGS)
 
 /* Order of two text datums by their bytes, to find repeated tags. */
 static int
-compare_text_datums(const void *a, const void *b)
+compare_text_datums(const void *a, const void *b, void *arg)
 {
 	text	   *x = DatumGetTextPP(*(const Datum *) a);
 	text	   *y = DatumGetTextPP(*(const Datum *) b);
@@ -226,7 +233,7 @@ compare_text_datums(const void *a, const void *b)
 /*
  * auth_keys.tags_are_valid(tags text[]) RETURNS boolean
  *		Whether an array holds only well-formed tags, each once, no nulls.
- *		Sorting finds repeated tags: O(n log n).
+ *		Sorting finds repeated tags: O(n log n), and interruptible.
  */
 Datum
 auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
@@ -251,11 +258,11 @@ auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
 		if (!TagIsValid(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag)))
 			PG_RETURN_BOOL(false);
 	}
-	qsort(elems, n, sizeof(Datum), compare_text_datums);
+	qsort_interruptible(elems, n, sizeof(Datum), compare_text_datums, NULL);
 	for (int i = 1; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (compare_text_datums(&elems[i - 1], &elems[i]) == 0)
+		if (compare_text_datums(&elems[i - 1], &elems[i], NULL) == 0)
 			PG_RETURN_BOOL(false);
 	}
 	PG_RETURN_BOOL(true);
