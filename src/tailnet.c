@@ -165,16 +165,23 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 		require_node_key_expiry(PG_GETARG_INTERVAL_P(2));
 
 	SPI_connect();
-	tailnet_id = TailnetIdByName(tailnet);
-	if (!CallerIsOperator())
+	if (CallerIsOperator())
+		tailnet_id = TailnetIdByName(tailnet);
+	else
 	{
 		const Actor *actor = ActorRequire();
 
-		if (actor->tailnet_id != tailnet_id || !RoleIsTailnetAdmin(actor->role))
+		/* another tailnet answers as one that does not exist */
+		if (strcmp(actor->tailnet, tailnet) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("tailnet \"%s\" does not exist", tailnet)));
+		if (!RoleIsTailnetAdmin(actor->role))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to configure tailnet \"%s\"", tailnet),
 					 errhint("Only operators and the tailnet's owners and admins may change its settings.")));
+		tailnet_id = actor->tailnet_id;
 	}
 
 	initStringInfo(&detail);

@@ -136,7 +136,9 @@ SELECT hostname, user_login, tags, authorized, key_expiry_disabled
   FROM auth_keys.nodes ORDER BY hostname;
 SELECT count(*) AS node_events FROM auth_keys.events WHERE action LIKE 'node.%';
 
--- The messages of a refusal and of a node in another tailnet.
+-- The messages of a refusal and of a node in another tailnet: a node the
+-- actor may not see (another tailnet's, another member's for a member who
+-- sees only their own) answers exactly as a node id never used, 42704.
 BEGIN;
 SELECT auth_keys.act_as('acme', 'audrey');
 SELECT auth_keys.approve_node(:ken_node);
