@@ -242,3 +242,454 @@ COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or u
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+
+--------------------------------------------------------------------------
+-- Members read views over functions of the definer, not the tables
+--------------------------------------------------------------------------
+
+DROP VIEW auth_keys.key_list;
+DROP VIEW auth_keys.node_list;
+DROP VIEW auth_keys.recent_invalid_keys;
+
+
+-- A tenant reads its rows through these views, never from the tables: each
+-- view is a function scan of a SECURITY DEFINER function that returns the
+-- actor's rows only, and the planner cannot push a tenant's conditions
+-- into it.  So no plan a tenant can make touches another tenant's row
+-- before its own conditions are applied, and EXPLAIN (ANALYZE) row counts
+-- say nothing about other tenants, whatever the planner settings.  The
+-- functions read the tables through the tailnet indexes; each query of a
+-- view reads the actor's visible rows whole.
+
+CREATE FUNCTION auth_keys.key_list_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   reusable boolean, ephemeral boolean, preauthorized boolean,
+                   tags text[], max_uses integer, uses integer, uses_left integer,
+                   created_at timestamptz, expires_at timestamptz,
+                   last_used_at timestamptz, revoked_at timestamptz, revoked_by text,
+                   status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           k.reusable, k.ephemeral, k.preauthorized, k.tags,
+           k.max_uses, k.uses,
+           auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses),
+           k.created_at, k.expires_at, k.last_used_at,
+           k.revoked_at, k.revoked_by,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+END;
+COMMENT ON FUNCTION auth_keys.key_list_rows() IS
+    'The rows of view key_list: the keys of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.key_list AS
+SELECT * FROM auth_keys.key_list_rows();
+COMMENT ON VIEW auth_keys.key_list IS
+    'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others), never a hash or a secret.';
+COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
+COMMENT ON COLUMN auth_keys.key_list.tailnet IS 'Name of the key''s tailnet.';
+COMMENT ON COLUMN auth_keys.key_list.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.key_list.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.key_list.reusable IS 'Whether the key enrols more than one node.';
+COMMENT ON COLUMN auth_keys.key_list.ephemeral IS 'Whether nodes it enrols are removed after a period offline.';
+COMMENT ON COLUMN auth_keys.key_list.preauthorized IS 'Whether nodes it enrols need no device approval.';
+COMMENT ON COLUMN auth_keys.key_list.tags IS 'Tags that nodes enrolled with the key take, sorted, without duplicates.';
+COMMENT ON COLUMN auth_keys.key_list.max_uses IS 'Use limit of a reusable key, or NULL for none.';
+COMMENT ON COLUMN auth_keys.key_list.uses IS 'How many registrations have spent the key.';
+COMMENT ON COLUMN auth_keys.key_list.uses_left IS 'Uses left against the limit (NULL for a reusable key without one).';
+COMMENT ON COLUMN auth_keys.key_list.created_at IS 'When the key was generated.';
+COMMENT ON COLUMN auth_keys.key_list.expires_at IS 'When the key expires: 1 to 90 days after its creation.';
+COMMENT ON COLUMN auth_keys.key_list.last_used_at IS 'When a registration last spent the key.';
+COMMENT ON COLUMN auth_keys.key_list.revoked_at IS 'When the key was revoked, or NULL.';
+COMMENT ON COLUMN auth_keys.key_list.revoked_by IS 'Who revoked the key, or NULL.';
+COMMENT ON COLUMN auth_keys.key_list.status IS 'valid, expired, revoked or used.';
+
+CREATE FUNCTION auth_keys.node_list_rows()
+    RETURNS TABLE (node_id bigint, tailnet text, hostname text, node_key auth_keys.nodekey,
+                   user_login text, tags text[], auth_key_id text, ephemeral boolean,
+                   authorized boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, created_at timestamptz,
+                   last_seen_at timestamptz, status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT n.node_id, t.name, n.hostname, n.node_key, n.user_login, n.tags,
+           n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
+           n.node_key_expires_at, n.created_at, n.last_seen_at,
+           auth_keys.node_status(n.authorized, n.node_key_expires_at)
+      FROM auth_keys.nodes n
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+     WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+END;
+COMMENT ON FUNCTION auth_keys.node_list_rows() IS
+    'The rows of view node_list: the nodes of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.node_list AS
+SELECT * FROM auth_keys.node_list_rows();
+COMMENT ON VIEW auth_keys.node_list IS
+    'The actor''s view of the nodes of their tailnet (all of them for roles that manage or see devices; their own for others).';
+COMMENT ON COLUMN auth_keys.node_list.node_id IS 'Identifier of the node.';
+COMMENT ON COLUMN auth_keys.node_list.tailnet IS 'Name of the node''s tailnet.';
+COMMENT ON COLUMN auth_keys.node_list.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.node_list.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
+COMMENT ON COLUMN auth_keys.node_list.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
+COMMENT ON COLUMN auth_keys.node_list.tags IS 'The node''s tags.';
+COMMENT ON COLUMN auth_keys.node_list.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
+COMMENT ON COLUMN auth_keys.node_list.ephemeral IS 'Whether the node is removed after auth_keys.ephemeral_inactivity_timeout without a heartbeat.';
+COMMENT ON COLUMN auth_keys.node_list.authorized IS 'Whether the node is authorized (false while it waits for device approval).';
+COMMENT ON COLUMN auth_keys.node_list.key_expiry_disabled IS 'Whether the node key never expires.';
+COMMENT ON COLUMN auth_keys.node_list.node_key_expires_at IS 'When the node key expires; NULL exactly when key expiry is disabled.';
+COMMENT ON COLUMN auth_keys.node_list.created_at IS 'When the node was enrolled.';
+COMMENT ON COLUMN auth_keys.node_list.last_seen_at IS 'The node''s last heartbeat or registration.';
+COMMENT ON COLUMN auth_keys.node_list.status IS 'needs_approval, key_expired or active.';
+
+CREATE FUNCTION auth_keys.recent_invalid_key_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   status text, invalid_since timestamptz, purge_after timestamptz,
+                   revoked_by text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
+           k.invalid_at,
+           k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention(),
+           k.revoked_by
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
+       AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+       AND k.invalid_at OPERATOR(pg_catalog.>)
+           (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+END;
+COMMENT ON FUNCTION auth_keys.recent_invalid_key_rows() IS
+    'The rows of view recent_invalid_keys: keys of the actor''s tailnet that the actor may see and that stopped being valid within the retention.';
+
+CREATE VIEW auth_keys.recent_invalid_keys AS
+SELECT * FROM auth_keys.recent_invalid_key_rows();
+COMMENT ON VIEW auth_keys.recent_invalid_keys IS
+    'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.tailnet IS 'Name of the key''s tailnet.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or used.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+
+CREATE FUNCTION auth_keys.member_list_rows()
+    RETURNS TABLE (tailnet text, login text, role text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, m.login, m.role
+      FROM auth_keys.members m
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id
+     WHERE auth_keys.tailnet_visible(m.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.member_list_rows() IS
+    'The rows of view member_list: the members of the actor''s tailnet.';
+
+CREATE VIEW auth_keys.member_list AS
+SELECT * FROM auth_keys.member_list_rows();
+COMMENT ON VIEW auth_keys.member_list IS
+    'The members of the actor''s tailnet and their roles.';
+COMMENT ON COLUMN auth_keys.member_list.tailnet IS 'Name of the member''s tailnet.';
+COMMENT ON COLUMN auth_keys.member_list.login IS 'The member''s login.';
+COMMENT ON COLUMN auth_keys.member_list.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
+
+CREATE FUNCTION auth_keys.tag_list_rows()
+    RETURNS TABLE (tailnet text, tag text, owners text[])
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, o.tag, o.owners
+      FROM auth_keys.tag_owners o
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) o.tailnet_id
+     WHERE auth_keys.tailnet_visible(o.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tag_list_rows() IS
+    'The rows of view tag_list: the tags defined in the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tag_list AS
+SELECT * FROM auth_keys.tag_list_rows();
+COMMENT ON VIEW auth_keys.tag_list IS
+    'The tags defined in the actor''s tailnet, with who may apply them.';
+COMMENT ON COLUMN auth_keys.tag_list.tailnet IS 'Name of the tag''s tailnet.';
+COMMENT ON COLUMN auth_keys.tag_list.tag IS 'The tag: "tag:" followed by lower-case letters, digits and dashes.';
+COMMENT ON COLUMN auth_keys.tag_list.owners IS 'Who may apply the tag: member logins, autogroup:admin, or other tags.';
+
+CREATE FUNCTION auth_keys.event_list_rows()
+    RETURNS TABLE (event_id bigint, at timestamptz, tailnet text, actor text, action text,
+                   key_id text, node_id bigint, detail jsonb)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.event_id, e.at, t.name, e.actor, e.action, e.key_id, e.node_id, e.detail
+      FROM auth_keys.events e
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) e.tailnet_id
+     WHERE auth_keys.key_visible(e.tailnet_id, e.actor);
+END;
+COMMENT ON FUNCTION auth_keys.event_list_rows() IS
+    'The rows of view event_list: the audit events of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.event_list AS
+SELECT * FROM auth_keys.event_list_rows();
+COMMENT ON VIEW auth_keys.event_list IS
+    'The audit trail of the actor''s tailnet: all of it for owners, admins and auditors, what they did themselves for others.';
+COMMENT ON COLUMN auth_keys.event_list.event_id IS 'Identifier of the event, in the order events were recorded.';
+COMMENT ON COLUMN auth_keys.event_list.at IS 'When it happened.';
+COMMENT ON COLUMN auth_keys.event_list.tailnet IS 'Name of the tailnet concerned.';
+COMMENT ON COLUMN auth_keys.event_list.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.event_list.action IS 'What was done, such as key.created, key.used, node.deleted.';
+COMMENT ON COLUMN auth_keys.event_list.key_id IS 'The key concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.node_id IS 'The node concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.detail IS 'Further facts about the event, as JSON.';
+
+CREATE FUNCTION auth_keys.tailnet_settings_rows()
+    RETURNS TABLE (tailnet text, device_approval boolean, node_key_expiry interval,
+                   created_at timestamptz)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, t.device_approval, t.node_key_expiry, t.created_at
+      FROM auth_keys.tailnets t
+     WHERE auth_keys.tailnet_visible(t.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_settings_rows() IS
+    'The row of view tailnet_settings: the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tailnet_settings AS
+SELECT * FROM auth_keys.tailnet_settings_rows();
+COMMENT ON VIEW auth_keys.tailnet_settings IS
+    'The actor''s tailnet and its settings, one row.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.created_at IS 'When the tailnet was created.';
+
+
+REVOKE ALL ON FUNCTION
+    auth_keys.key_list_rows(),
+    auth_keys.node_list_rows(),
+    auth_keys.recent_invalid_key_rows(),
+    auth_keys.member_list_rows(),
+    auth_keys.tag_list_rows(),
+    auth_keys.event_list_rows(),
+    auth_keys.tailnet_settings_rows()
+    FROM PUBLIC;
+REVOKE ALL ON auth_keys.key_list, auth_keys.node_list, auth_keys.recent_invalid_keys,
+    auth_keys.member_list, auth_keys.tag_list, auth_keys.event_list,
+    auth_keys.tailnet_settings FROM PUBLIC;
+
+--------------------------------------------------------------------------
+-- Tiers: what each reads, spelt out
+--------------------------------------------------------------------------
+
+DROP FUNCTION auth_keys.grant_tier(text, regrole);
+DROP FUNCTION auth_keys.revoke_tier(text, regrole);
+DROP FUNCTION auth_keys.tier_relations();
+DROP FUNCTION auth_keys.tier_functions(text);
+
+-- The functions of each tier, in one place: grant_tier and revoke_tier use
+-- it.  configure_tailnet is in two tiers: operators configure any tailnet,
+-- owners and admins their own.  The functions behind the views are in the
+-- tiers that read the views, since a view calls them with the caller's
+-- rights.
+CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    view_rows CONSTANT text[] := ARRAY[
+        'auth_keys.key_list_rows()',
+        'auth_keys.node_list_rows()',
+        'auth_keys.recent_invalid_key_rows()',
+        'auth_keys.member_list_rows()',
+        'auth_keys.tag_list_rows()',
+        'auth_keys.event_list_rows()',
+        'auth_keys.tailnet_settings_rows()'];
+BEGIN
+    IF tier = 'operator' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_tailnet(text, boolean, interval)',
+            'auth_keys.set_member(text, text, text, name)',
+            'auth_keys.remove_member(text, text)',
+            'auth_keys.set_tag_owners(text, text, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.act_as(text, text)',
+            'auth_keys.sweep(integer)',
+            'auth_keys.schedule_sweep(text)',
+            'auth_keys.unschedule_sweep()'] || view_rows)::regprocedure;
+    ELSIF tier = 'actor' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+            'auth_keys.revoke_key(text)',
+            'auth_keys.delete_node(bigint)',
+            'auth_keys.approve_node(bigint)',
+            'auth_keys.set_node_key_expiry(bigint, boolean)',
+            'auth_keys.set_node_tags(bigint, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
+    ELSIF tier = 'node' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.validate_key(text)',
+            'auth_keys.register_node(text, auth_keys.nodekey, text)',
+            'auth_keys.node_seen(auth_keys.nodekey)'])::regprocedure;
+    ELSE
+        RAISE EXCEPTION 'invalid tier "%"', tier
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The tiers are operator, actor and node.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
+    'The functions of a grant tier (operator, actor, node), for grant_tier and revoke_tier.';
+
+-- The relations each tier reads.  Members (the actor tier) read only the
+-- views; operators, who administer every tenant, read the tables too
+-- (row-level security still limits them to the tailnet they act as), and
+-- every column of keys but the secret's hash.
+CREATE FUNCTION auth_keys.tier_relations(tier text) RETURNS SETOF regclass
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT unnest(ARRAY['auth_keys.key_list', 'auth_keys.node_list',
+                        'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
+                        'auth_keys.tag_list', 'auth_keys.event_list',
+                        'auth_keys.tailnet_settings']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) ANY (ARRAY['operator', 'actor'])
+    UNION ALL
+    SELECT unnest(ARRAY['auth_keys.tailnets', 'auth_keys.members', 'auth_keys.tag_owners',
+                        'auth_keys.events', 'auth_keys.nodes']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) 'operator';
+END;
+COMMENT ON FUNCTION auth_keys.tier_relations(text) IS
+    'The tables and views a grant tier may read (keys apart, whose columns but the hash go to operators), for grant_tier and revoke_tier.';
+
+-- The columns of keys that operators read: all but the secret's hash.
+CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
+           'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
+           'last_used_at, used_up_at, invalid_at';
+COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
+    'The columns of auth_keys.keys that the operator tier may read: every one but the secret''s hash.';
+
+CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn regprocedure;
+    rel regclass;
+BEGIN
+    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
+    EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier) LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' THEN
+        EXECUTE format('GRANT SELECT (%s) ON auth_keys.keys TO %s',
+                       auth_keys.key_columns_granted(), grantee);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole) IS
+    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions, and SELECT on what it reads (the views; for operators the tables too).';
+
+-- Takes a tier away, and leaves what another tier the role still holds
+-- grants: a role holds a tier when it may execute all of its functions.
+CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kept text[];
+    fn regprocedure;
+    rel regclass;
+BEGIN
+    SELECT COALESCE(array_agg(t), '{}') INTO kept
+      FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
+     WHERE t <> tier
+       AND NOT EXISTS (SELECT FROM auth_keys.tier_functions(t) AS f
+                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'));
+    FOR fn IN SELECT * FROM auth_keys.tier_functions(tier)
+              EXCEPT
+              SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
+    END LOOP;
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier)
+               EXCEPT
+               SELECT r FROM unnest(kept) AS k, auth_keys.tier_relations(k) AS r LOOP
+        EXECUTE format('REVOKE SELECT ON %s FROM %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' AND NOT 'operator' = ANY (kept) THEN
+        EXECUTE format('REVOKE SELECT ON auth_keys.keys FROM %s', grantee);
+    END IF;
+    IF cardinality(kept) = 0 THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
+    'Take a tier away from a database role, keeping what another tier it still holds grants.';
+
+REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.tier_relations(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.key_columns_granted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;
+
+-- The roles that held a tier under 1.0 (EXECUTE granted on every function
+-- the tier had then) hold it as 1.1 defines it: members no longer read
+-- the tables, and every tier reads the new views.
+DO $$
+DECLARE
+    held record;
+BEGIN
+    FOR held IN
+        SELECT t.tier, r.oid::regrole AS grantee
+          FROM (VALUES
+                ('operator', ARRAY['auth_keys.create_tailnet(text, boolean, interval)',
+                                   'auth_keys.set_member(text, text, text, name)',
+                                   'auth_keys.remove_member(text, text)',
+                                   'auth_keys.set_tag_owners(text, text, text[])',
+                                   'auth_keys.configure_tailnet(text, boolean, interval)',
+                                   'auth_keys.act_as(text, text)',
+                                   'auth_keys.sweep(integer)',
+                                   'auth_keys.schedule_sweep(text)',
+                                   'auth_keys.unschedule_sweep()']),
+                ('actor', ARRAY['auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+                                'auth_keys.revoke_key(text)',
+                                'auth_keys.delete_node(bigint)',
+                                'auth_keys.approve_node(bigint)',
+                                'auth_keys.set_node_key_expiry(bigint, boolean)',
+                                'auth_keys.set_node_tags(bigint, text[])',
+                                'auth_keys.configure_tailnet(text, boolean, interval)']),
+                ('node', ARRAY['auth_keys.validate_key(text)',
+                               'auth_keys.register_node(text, auth_keys.nodekey, text)',
+                               'auth_keys.node_seen(auth_keys.nodekey)'])) AS t (tier, functions),
+               pg_catalog.pg_roles r
+         WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.unnest(t.functions) AS f (signature)
+                 WHERE NOT EXISTS (
+                        SELECT FROM pg_catalog.pg_proc p,
+                               pg_catalog.aclexplode(p.proacl) AS a
+                         WHERE p.oid OPERATOR(pg_catalog.=) f.signature::regprocedure
+                           AND a.grantee OPERATOR(pg_catalog.=) r.oid
+                           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+                           AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'))
+         ORDER BY r.rolname, t.tier
+    LOOP
+        IF held.tier = 'actor' AND NOT pg_catalog.has_function_privilege(
+                held.grantee::oid, 'auth_keys.create_tailnet(text, boolean, interval)', 'EXECUTE') THEN
+            EXECUTE pg_catalog.format('REVOKE SELECT ON auth_keys.tailnets, auth_keys.members, '
+                                      'auth_keys.tag_owners, auth_keys.events, auth_keys.nodes, '
+                                      'auth_keys.keys FROM %s', held.grantee);
+        END IF;
+        PERFORM auth_keys.grant_tier(held.tier, held.grantee);
+    END LOOP;
+END;
+$$;

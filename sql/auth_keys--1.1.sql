@@ -585,20 +585,44 @@ CREATE POLICY visible_keys ON auth_keys.keys
     USING (auth_keys.key_visible(tailnet_id, created_by));
 
 --------------------------------------------------------------------------
--- Views for members (the caller's rights and row-level security apply)
+-- What members read: views over functions of the definer
 --------------------------------------------------------------------------
 
-CREATE VIEW auth_keys.key_list WITH (security_invoker = true) AS
-SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
-       k.reusable, k.ephemeral, k.preauthorized, k.tags,
-       k.max_uses, k.uses,
-       auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses) AS uses_left,
-       k.created_at, k.expires_at, k.last_used_at,
-       k.revoked_at, k.revoked_by,
-       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status
-  FROM auth_keys.keys k
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
- WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+-- A tenant reads its rows through these views, never from the tables: each
+-- view is a function scan of a SECURITY DEFINER function that returns the
+-- actor's rows only, and the planner cannot push a tenant's conditions
+-- into it.  So no plan a tenant can make touches another tenant's row
+-- before its own conditions are applied, and EXPLAIN (ANALYZE) row counts
+-- say nothing about other tenants, whatever the planner settings.  The
+-- functions read the tables through the tailnet indexes; each query of a
+-- view reads the actor's visible rows whole.
+
+CREATE FUNCTION auth_keys.key_list_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   reusable boolean, ephemeral boolean, preauthorized boolean,
+                   tags text[], max_uses integer, uses integer, uses_left integer,
+                   created_at timestamptz, expires_at timestamptz,
+                   last_used_at timestamptz, revoked_at timestamptz, revoked_by text,
+                   status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           k.reusable, k.ephemeral, k.preauthorized, k.tags,
+           k.max_uses, k.uses,
+           auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses),
+           k.created_at, k.expires_at, k.last_used_at,
+           k.revoked_at, k.revoked_by,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+END;
+COMMENT ON FUNCTION auth_keys.key_list_rows() IS
+    'The rows of view key_list: the keys of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.key_list AS
+SELECT * FROM auth_keys.key_list_rows();
 COMMENT ON VIEW auth_keys.key_list IS
     'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others), never a hash or a secret.';
 COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -619,14 +643,28 @@ COMMENT ON COLUMN auth_keys.key_list.revoked_at IS 'When the key was revoked, or
 COMMENT ON COLUMN auth_keys.key_list.revoked_by IS 'Who revoked the key, or NULL.';
 COMMENT ON COLUMN auth_keys.key_list.status IS 'valid, expired, revoked or used.';
 
-CREATE VIEW auth_keys.node_list WITH (security_invoker = true) AS
-SELECT n.node_id, t.name AS tailnet, n.hostname, n.node_key, n.user_login, n.tags,
-       n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
-       n.node_key_expires_at, n.created_at, n.last_seen_at,
-       auth_keys.node_status(n.authorized, n.node_key_expires_at) AS status
-  FROM auth_keys.nodes n
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
- WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+CREATE FUNCTION auth_keys.node_list_rows()
+    RETURNS TABLE (node_id bigint, tailnet text, hostname text, node_key auth_keys.nodekey,
+                   user_login text, tags text[], auth_key_id text, ephemeral boolean,
+                   authorized boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, created_at timestamptz,
+                   last_seen_at timestamptz, status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT n.node_id, t.name, n.hostname, n.node_key, n.user_login, n.tags,
+           n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
+           n.node_key_expires_at, n.created_at, n.last_seen_at,
+           auth_keys.node_status(n.authorized, n.node_key_expires_at)
+      FROM auth_keys.nodes n
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+     WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+END;
+COMMENT ON FUNCTION auth_keys.node_list_rows() IS
+    'The rows of view node_list: the nodes of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.node_list AS
+SELECT * FROM auth_keys.node_list_rows();
 COMMENT ON VIEW auth_keys.node_list IS
     'The actor''s view of the nodes of their tailnet (all of them for roles that manage or see devices; their own for others).';
 COMMENT ON COLUMN auth_keys.node_list.node_id IS 'Identifier of the node.';
@@ -650,17 +688,30 @@ CREATE FUNCTION auth_keys.invalid_key_retention() RETURNS interval
 COMMENT ON FUNCTION auth_keys.invalid_key_retention() IS
     'The auth_keys.invalid_key_retention setting as an interval: how long an invalid key stays listed before a sweep purges it.';
 
-CREATE VIEW auth_keys.recent_invalid_keys WITH (security_invoker = true) AS
-SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
-       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status,
-       k.invalid_at AS invalid_since,
-       (k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention()) AS purge_after,
-       k.revoked_by
-  FROM auth_keys.keys k
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
- WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
-   AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
-   AND k.invalid_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+CREATE FUNCTION auth_keys.recent_invalid_key_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   status text, invalid_since timestamptz, purge_after timestamptz,
+                   revoked_by text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
+           k.invalid_at,
+           k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention(),
+           k.revoked_by
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
+       AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+       AND k.invalid_at OPERATOR(pg_catalog.>)
+           (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+END;
+COMMENT ON FUNCTION auth_keys.recent_invalid_key_rows() IS
+    'The rows of view recent_invalid_keys: keys of the actor''s tailnet that the actor may see and that stopped being valid within the retention.';
+
+CREATE VIEW auth_keys.recent_invalid_keys AS
+SELECT * FROM auth_keys.recent_invalid_key_rows();
 COMMENT ON VIEW auth_keys.recent_invalid_keys IS
     'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -671,6 +722,97 @@ COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or u
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+
+CREATE FUNCTION auth_keys.member_list_rows()
+    RETURNS TABLE (tailnet text, login text, role text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, m.login, m.role
+      FROM auth_keys.members m
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id
+     WHERE auth_keys.tailnet_visible(m.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.member_list_rows() IS
+    'The rows of view member_list: the members of the actor''s tailnet.';
+
+CREATE VIEW auth_keys.member_list AS
+SELECT * FROM auth_keys.member_list_rows();
+COMMENT ON VIEW auth_keys.member_list IS
+    'The members of the actor''s tailnet and their roles.';
+COMMENT ON COLUMN auth_keys.member_list.tailnet IS 'Name of the member''s tailnet.';
+COMMENT ON COLUMN auth_keys.member_list.login IS 'The member''s login.';
+COMMENT ON COLUMN auth_keys.member_list.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
+
+CREATE FUNCTION auth_keys.tag_list_rows()
+    RETURNS TABLE (tailnet text, tag text, owners text[])
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, o.tag, o.owners
+      FROM auth_keys.tag_owners o
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) o.tailnet_id
+     WHERE auth_keys.tailnet_visible(o.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tag_list_rows() IS
+    'The rows of view tag_list: the tags defined in the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tag_list AS
+SELECT * FROM auth_keys.tag_list_rows();
+COMMENT ON VIEW auth_keys.tag_list IS
+    'The tags defined in the actor''s tailnet, with who may apply them.';
+COMMENT ON COLUMN auth_keys.tag_list.tailnet IS 'Name of the tag''s tailnet.';
+COMMENT ON COLUMN auth_keys.tag_list.tag IS 'The tag: "tag:" followed by lower-case letters, digits and dashes.';
+COMMENT ON COLUMN auth_keys.tag_list.owners IS 'Who may apply the tag: member logins, autogroup:admin, or other tags.';
+
+CREATE FUNCTION auth_keys.event_list_rows()
+    RETURNS TABLE (event_id bigint, at timestamptz, tailnet text, actor text, action text,
+                   key_id text, node_id bigint, detail jsonb)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.event_id, e.at, t.name, e.actor, e.action, e.key_id, e.node_id, e.detail
+      FROM auth_keys.events e
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) e.tailnet_id
+     WHERE auth_keys.key_visible(e.tailnet_id, e.actor);
+END;
+COMMENT ON FUNCTION auth_keys.event_list_rows() IS
+    'The rows of view event_list: the audit events of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.event_list AS
+SELECT * FROM auth_keys.event_list_rows();
+COMMENT ON VIEW auth_keys.event_list IS
+    'The audit trail of the actor''s tailnet: all of it for owners, admins and auditors, what they did themselves for others.';
+COMMENT ON COLUMN auth_keys.event_list.event_id IS 'Identifier of the event, in the order events were recorded.';
+COMMENT ON COLUMN auth_keys.event_list.at IS 'When it happened.';
+COMMENT ON COLUMN auth_keys.event_list.tailnet IS 'Name of the tailnet concerned.';
+COMMENT ON COLUMN auth_keys.event_list.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.event_list.action IS 'What was done, such as key.created, key.used, node.deleted.';
+COMMENT ON COLUMN auth_keys.event_list.key_id IS 'The key concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.node_id IS 'The node concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.detail IS 'Further facts about the event, as JSON.';
+
+CREATE FUNCTION auth_keys.tailnet_settings_rows()
+    RETURNS TABLE (tailnet text, device_approval boolean, node_key_expiry interval,
+                   created_at timestamptz)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, t.device_approval, t.node_key_expiry, t.created_at
+      FROM auth_keys.tailnets t
+     WHERE auth_keys.tailnet_visible(t.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_settings_rows() IS
+    'The row of view tailnet_settings: the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tailnet_settings AS
+SELECT * FROM auth_keys.tailnet_settings_rows();
+COMMENT ON VIEW auth_keys.tailnet_settings IS
+    'The actor''s tailnet and its settings, one row.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.created_at IS 'When the tailnet was created.';
 
 --------------------------------------------------------------------------
 -- Operator tier
@@ -876,10 +1018,21 @@ GRANT EXECUTE ON FUNCTION
 
 -- The functions of each tier, in one place: grant_tier and revoke_tier use
 -- it.  configure_tailnet is in two tiers: operators configure any tailnet,
--- owners and admins their own.
+-- owners and admins their own.  The functions behind the views are in the
+-- tiers that read the views, since a view calls them with the caller's
+-- rights.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    view_rows CONSTANT text[] := ARRAY[
+        'auth_keys.key_list_rows()',
+        'auth_keys.node_list_rows()',
+        'auth_keys.recent_invalid_key_rows()',
+        'auth_keys.member_list_rows()',
+        'auth_keys.tag_list_rows()',
+        'auth_keys.event_list_rows()',
+        'auth_keys.tailnet_settings_rows()'];
 BEGIN
     IF tier = 'operator' THEN
         RETURN QUERY SELECT unnest(ARRAY[
@@ -891,7 +1044,7 @@ BEGIN
             'auth_keys.act_as(text, text)',
             'auth_keys.sweep(integer)',
             'auth_keys.schedule_sweep(text)',
-            'auth_keys.unschedule_sweep()']::regprocedure[]);
+            'auth_keys.unschedule_sweep()'] || view_rows)::regprocedure;
     ELSIF tier = 'actor' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
@@ -900,12 +1053,12 @@ BEGIN
             'auth_keys.approve_node(bigint)',
             'auth_keys.set_node_key_expiry(bigint, boolean)',
             'auth_keys.set_node_tags(bigint, text[])',
-            'auth_keys.configure_tailnet(text, boolean, interval)']::regprocedure[]);
+            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
     ELSIF tier = 'node' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.validate_key(text)',
             'auth_keys.register_node(text, auth_keys.nodekey, text)',
-            'auth_keys.node_seen(auth_keys.nodekey)']::regprocedure[]);
+            'auth_keys.node_seen(auth_keys.nodekey)'])::regprocedure;
     ELSE
         RAISE EXCEPTION 'invalid tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
@@ -916,37 +1069,57 @@ $$;
 COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
     'The functions of a grant tier (operator, actor, node), for grant_tier and revoke_tier.';
 
--- The relations the operator and actor tiers read (the keys table apart:
--- every column of it but the secret's hash).
-CREATE FUNCTION auth_keys.tier_relations() RETURNS text
+-- The relations each tier reads.  Members (the actor tier) read only the
+-- views; operators, who administer every tenant, read the tables too
+-- (row-level security still limits them to the tailnet they act as), and
+-- every column of keys but the secret's hash.
+CREATE FUNCTION auth_keys.tier_relations(tier text) RETURNS SETOF regclass
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT unnest(ARRAY['auth_keys.key_list', 'auth_keys.node_list',
+                        'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
+                        'auth_keys.tag_list', 'auth_keys.event_list',
+                        'auth_keys.tailnet_settings']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) ANY (ARRAY['operator', 'actor'])
+    UNION ALL
+    SELECT unnest(ARRAY['auth_keys.tailnets', 'auth_keys.members', 'auth_keys.tag_owners',
+                        'auth_keys.events', 'auth_keys.nodes']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) 'operator';
+END;
+COMMENT ON FUNCTION auth_keys.tier_relations(text) IS
+    'The tables and views a grant tier may read (keys apart, whose columns but the hash go to operators), for grant_tier and revoke_tier.';
+
+-- The columns of keys that operators read: all but the secret's hash.
+CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
     LANGUAGE sql IMMUTABLE
-    RETURN 'auth_keys.tailnets, auth_keys.members, auth_keys.tag_owners, auth_keys.events, '
-           'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, auth_keys.node_list';
-COMMENT ON FUNCTION auth_keys.tier_relations() IS
-    'The tables and views that the operator and actor tiers may read, for grant_tier and revoke_tier.';
+    RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
+           'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
+           'last_used_at, used_up_at, invalid_at';
+COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
+    'The columns of auth_keys.keys that the operator tier may read: every one but the secret''s hash.';
 
 CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     fn regprocedure;
+    rel regclass;
 BEGIN
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
     EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
-    IF tier IN ('operator', 'actor') THEN
-        -- row-level security still limits the rows to the actor's tailnet
-        EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.tier_relations(), grantee);
-        EXECUTE format('GRANT SELECT (key_id, tailnet_id, created_by, description, reusable, '
-                       'ephemeral, preauthorized, tags, max_uses, uses, created_at, expires_at, '
-                       'revoked_at, revoked_by, last_used_at, used_up_at, invalid_at) '
-                       'ON auth_keys.keys TO %s', grantee);
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier) LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' THEN
+        EXECUTE format('GRANT SELECT (%s) ON auth_keys.keys TO %s',
+                       auth_keys.key_columns_granted(), grantee);
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole) IS
-    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions and, for operator and actor, SELECT on the tables and views.';
+    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions, and SELECT on what it reads (the views; for operators the tables too).';
 
 -- Takes a tier away, and leaves what another tier the role still holds
 -- grants: a role holds a tier when it may execute all of its functions.
@@ -956,6 +1129,7 @@ AS $$
 DECLARE
     kept text[];
     fn regprocedure;
+    rel regclass;
 BEGIN
     SELECT COALESCE(array_agg(t), '{}') INTO kept
       FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
@@ -967,9 +1141,13 @@ BEGIN
               SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
     END LOOP;
-    IF NOT kept && ARRAY['operator', 'actor'] THEN
-        EXECUTE format('REVOKE SELECT ON %s, auth_keys.keys FROM %s',
-                       auth_keys.tier_relations(), grantee);
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier)
+               EXCEPT
+               SELECT r FROM unnest(kept) AS k, auth_keys.tier_relations(k) AS r LOOP
+        EXECUTE format('REVOKE SELECT ON %s FROM %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' AND NOT 'operator' = ANY (kept) THEN
+        EXECUTE format('REVOKE SELECT ON auth_keys.keys FROM %s', grantee);
     END IF;
     IF cardinality(kept) = 0 THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
@@ -980,6 +1158,7 @@ COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
     'Take a tier away from a database role, keeping what another tier it still holds grants.';
 
 REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.tier_relations() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.tier_relations(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.key_columns_granted() FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;

@@ -446,24 +446,39 @@ SELECT c.oid::regclass AS accessible_by_public
    AND (has_table_privilege('public', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
         OR has_any_column_privilege('public', c.oid, 'SELECT, INSERT, UPDATE'));
 
--- every table has row-level security, every table that a tier may read has
--- a policy, and every view runs with the caller's rights (no rows)
+-- every table has row-level security, and every table that a tier may read
+-- has a policy
 SELECT c.oid::regclass AS table_without_rls
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
    AND (NOT c.relrowsecurity
         OR (NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
-            AND (c.oid::regclass::text = ANY (string_to_array(auth_keys.tier_relations(), ', '))
+            AND (c.oid IN (SELECT auth_keys.tier_relations(t)
+                             FROM unnest(ARRAY['operator', 'actor', 'node']) AS t)
                  OR c.oid = 'auth_keys.keys'::regclass)));
 -- the tables without a policy: no one but the extension's owner reads them
 SELECT c.oid::regclass AS table_without_policy
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
    AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid);
-SELECT c.oid::regclass AS definer_view
+-- Every view is a scan of one function of the definer, which returns the
+-- actor's rows (the planner cannot push a caller's conditions into it),
+-- and reads no table itself.
+SELECT c.oid::regclass AS view, d.refobjid::regprocedure AS rows_from,
+       p.prosecdef AS definer, p.proconfig AS settings
   FROM pg_class c
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                  AND d.objid = (SELECT oid FROM pg_rewrite WHERE ev_class = c.oid)
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v'
-   AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false);
+ ORDER BY 1;
+SELECT c.oid::regclass AS view_reading_a_table
+  FROM pg_class c
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                  AND d.objid = (SELECT oid FROM pg_rewrite WHERE ev_class = c.oid)
+                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v';
 
 -- clean up
 DROP EXTENSION auth_keys;

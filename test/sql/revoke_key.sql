@@ -136,12 +136,14 @@ VALUES ('OldRevoked01', :acme_id, 'olivia', 'old revoked', now() - interval '10 
 -- invalid and when a sweep may purge them: by default 90 days later.
 SHOW auth_keys.invalid_key_retention;
 SET SESSION AUTHORIZATION regress_revoke_key_owner;
+CREATE TEMP TABLE listed AS SELECT * FROM auth_keys.recent_invalid_keys;
+RESET SESSION AUTHORIZATION;
 SELECT r.description, r.tailnet, r.created_by, r.status, r.revoked_by,
        r.invalid_since = coalesce(k.revoked_at, k.used_up_at, k.expires_at) AS invalid_since,
        r.purge_after - r.invalid_since AS retention
-  FROM auth_keys.recent_invalid_keys r JOIN auth_keys.keys k USING (key_id)
+  FROM listed r JOIN auth_keys.keys k USING (key_id)
  ORDER BY r.description;
-RESET SESSION AUTHORIZATION;
+DROP TABLE listed;
 -- only the tailnet's own keys
 SET SESSION AUTHORIZATION regress_revoke_key_other;
 SELECT count(*) AS listed FROM auth_keys.recent_invalid_keys;
