@@ -133,7 +133,7 @@ COMMENT ON TABLE auth_keys.members IS
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
 COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
-COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role that acts as this member when no act_as is in force.';
+COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
 COMMENT ON TABLE auth_keys.tag_owners IS
     'Tags defined in a tailnet, with who may apply them.';
@@ -693,3 +693,11 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+--------------------------------------------------------------------------
+-- A member is mapped to a role, not to a role's name
+--------------------------------------------------------------------------
+
+-- A name whose role no longer exists maps to nothing.
+ALTER TABLE auth_keys.members
+    ALTER COLUMN db_role TYPE regrole USING pg_catalog.to_regrole(db_role::pg_catalog.text);

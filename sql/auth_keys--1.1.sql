@@ -355,7 +355,9 @@ CREATE TABLE auth_keys.members (
     tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
     login       text NOT NULL,
     role        text NOT NULL,
-    db_role     name UNIQUE,
+    -- the role itself (its OID), not its name: a role dropped and created
+    -- again under the same name is not this member
+    db_role     regrole UNIQUE,
     PRIMARY KEY (tailnet_id, login),
     CONSTRAINT members_login_check
         CHECK (pg_catalog.octet_length(login) OPERATOR(pg_catalog.>=) 1
@@ -371,7 +373,7 @@ COMMENT ON TABLE auth_keys.members IS
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
 COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
-COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role that acts as this member when no act_as is in force.';
+COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
 CREATE TABLE auth_keys.tag_owners (
     tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
