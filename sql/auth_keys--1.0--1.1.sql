@@ -46,7 +46,7 @@ COMMENT ON FUNCTION auth_keys.node_visible(bigint, text) IS
 COMMENT ON FUNCTION auth_keys.node_status(boolean, timestamptz) IS
     'The status of a node from its authorization and node key expiry: needs_approval, key_expired or active.';
 COMMENT ON FUNCTION auth_keys.keys_guard() IS
-    'Trigger function that keeps the invariants of a key on a direct UPDATE: the hash, identity and settings never change, revocation is one-way, uses never decrease.';
+    'Trigger function of auth_keys.keys: every row keeps the rules of a key, an UPDATE changes only description, revocation and use, a direct INSERT is a new key; changes the extension did not make are recorded as events.';
 COMMENT ON FUNCTION auth_keys.nodekey_in(cstring) IS
     'Input function of type nodekey: "nodekey:" and 64 hexadecimal digits, in either case.';
 COMMENT ON FUNCTION auth_keys.nodekey_out(auth_keys.nodekey) IS
@@ -701,3 +701,48 @@ $$;
 -- A name whose role no longer exists maps to nothing.
 ALTER TABLE auth_keys.members
     ALTER COLUMN db_role TYPE regrole USING pg_catalog.to_regrole(db_role::pg_catalog.text);
+
+--------------------------------------------------------------------------
+-- The rules of a key in its guard, for INSERT, UPDATE and DELETE; direct
+-- changes of keys and nodes recorded
+--------------------------------------------------------------------------
+
+-- The CHECK constraints' "Failing row contains" printed the secret's hash;
+-- keys_guard holds the same rules with messages that show no row.
+ALTER TABLE auth_keys.keys
+    DROP CONSTRAINT keys_key_id_check,
+    DROP CONSTRAINT keys_description_check,
+    DROP CONSTRAINT keys_tags_check,
+    DROP CONSTRAINT keys_max_uses_check,
+    DROP CONSTRAINT keys_uses_check,
+    DROP CONSTRAINT keys_used_up_check,
+    DROP CONSTRAINT keys_expiry_check,
+    DROP CONSTRAINT keys_revoked_check,
+    DROP CONSTRAINT keys_secret_hash_check;
+
+DROP TRIGGER keys_guard ON auth_keys.keys;
+CREATE TRIGGER keys_guard BEFORE INSERT OR UPDATE OR DELETE ON auth_keys.keys
+    FOR EACH ROW EXECUTE FUNCTION auth_keys.keys_guard();
+CREATE TRIGGER keys_guard_truncate BEFORE TRUNCATE ON auth_keys.keys
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_keys.keys_guard();
+COMMENT ON TRIGGER keys_guard ON auth_keys.keys IS
+    'The rules of a key, for every writer: required columns set; key id of 12 letters and digits; description of at most 50 characters; well-formed tags, each once; max_uses only on a reusable key, at least 1; uses from 0 to the limit (1 for a one-off key), used_up_at set exactly at the limit; expiry 1 to 90 days after creation; revoked_at and revoked_by together; a 32-byte hash.  An UPDATE changes only description, revocation, uses (upwards) and the times of use; revoking and using up are one-way.  A direct INSERT is a new key (created now, unused, by a member who may generate keys, with tags they may apply); COPY restores keys as dumped.  Direct changes are recorded as events.';
+COMMENT ON TRIGGER keys_guard_truncate ON auth_keys.keys IS
+    'Records a direct TRUNCATE of the keys as an event.';
+
+CREATE FUNCTION auth_keys.nodes_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'auth_keys_nodes_guard'
+    LANGUAGE C;
+COMMENT ON FUNCTION auth_keys.nodes_guard() IS
+    'Trigger function of auth_keys.nodes: changes the extension did not make are recorded as events naming the database role.';
+REVOKE ALL ON FUNCTION auth_keys.nodes_guard() FROM PUBLIC;
+
+-- Changes the extension did not make leave an event (node_guard.c).
+CREATE TRIGGER nodes_guard BEFORE INSERT OR UPDATE OR DELETE ON auth_keys.nodes
+    FOR EACH ROW EXECUTE FUNCTION auth_keys.nodes_guard();
+CREATE TRIGGER nodes_guard_truncate BEFORE TRUNCATE ON auth_keys.nodes
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_keys.nodes_guard();
+COMMENT ON TRIGGER nodes_guard ON auth_keys.nodes IS
+    'Records each INSERT, UPDATE and DELETE of a node that the extension''s functions did not make (COPY apart) as an event naming the database role.';
+COMMENT ON TRIGGER nodes_guard_truncate ON auth_keys.nodes IS
+    'Records a direct TRUNCATE of the nodes as an event.';

@@ -145,11 +145,12 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 		"DELETE FROM auth_keys.nodes WHERE node_id OPERATOR(pg_catalog.=) $1",
 		1, {INT8OID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	SPI_connect();
 	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
 	node_id = Int64GetDatum(node.node_id);
@@ -172,11 +173,12 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1 AND NOT authorized",
 		1, {INT8OID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	SPI_connect();
 	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
 	node_id = Int64GetDatum(node.node_id);
@@ -203,13 +205,14 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1",
 		3, {INT8OID, BOOLOID, TIMESTAMPTZOID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	bool		disabled;
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	RequireArgument(fcinfo, 1);
 	disabled = PG_GETARG_BOOL(1);
 
@@ -245,7 +248,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1",
 		2, {INT8OID, TEXTARRAYOID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	ArrayType  *tags;
 	int			ntags;
@@ -253,6 +256,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	StringInfoData detail;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	RequireArgument(fcinfo, 1);
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 

@@ -8,6 +8,10 @@
  * SPI_keepplan, so that no call builds or parses SQL after the first.
  * Callers must be connected to SPI.
  *
+ * While one of these statements writes, QueryIsOwnWrite is true: the
+ * guard triggers of keys and nodes tell the extension's own changes,
+ * which record their own events, from a DBA's direct ones.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/query.c
@@ -21,6 +25,20 @@
 #include "utils/snapmgr.h"
 
 #include "query.h"
+
+/* How many of the extension's writing statements are running. */
+static int	own_writes = 0;
+
+/*
+ * QueryIsOwnWrite
+ *		Whether the row being changed is changed by one of the extension's
+ *		own statements (for a trigger to ask).
+ */
+bool
+QueryIsOwnWrite(void)
+{
+	return own_writes > 0;
+}
 
 /* Prepare a statement and keep its plan, the first time it runs. */
 static void
@@ -50,7 +68,21 @@ QueryRun(SqlStatement *query, Datum *values, const char *nulls, bool read_only)
 	int			rc;
 
 	query_prepare(query);
-	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
+	if (read_only)
+		rc = SPI_execute_plan(query->plan, values, nulls, true, 0);
+	else
+	{
+		own_writes++;
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(query->plan, values, nulls, false, 0);
+		}
+		PG_FINALLY();
+		{
+			own_writes--;
+		}
+		PG_END_TRY();
+	}
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
 			 query->sql, SPI_result_code_string(rc));
@@ -131,8 +163,17 @@ QueryRunLatest(SqlStatement *query, Datum *values, const char *nulls)
 	int			rc;
 
 	query_prepare(query);
-	rc = SPI_execute_snapshot(query->plan, values, nulls, GetLatestSnapshot(),
-							  InvalidSnapshot, false, true, 0);
+	own_writes++;
+	PG_TRY();
+	{
+		rc = SPI_execute_snapshot(query->plan, values, nulls, GetLatestSnapshot(),
+								  InvalidSnapshot, false, true, 0);
+	}
+	PG_FINALLY();
+	{
+		own_writes--;
+	}
+	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s",
 			 query->sql, SPI_result_code_string(rc));

@@ -231,20 +231,19 @@ compare_text_datums(const void *a, const void *b, void *arg)
 }
 
 /*
- * auth_keys.tags_are_valid(tags text[]) RETURNS boolean
+ * TagsArrayIsValid
  *		Whether an array holds only well-formed tags, each once, no nulls.
  *		Sorting finds repeated tags: O(n log n), and interruptible.
  */
-Datum
-auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
+bool
+TagsArrayIsValid(ArrayType *tags)
 {
-	ArrayType  *tags = PG_GETARG_ARRAYTYPE_P(0);
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 
 	if (ARR_NDIM(tags) > 1)
-		PG_RETURN_BOOL(false);
+		return false;
 	deconstruct_array(tags, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
@@ -253,19 +252,29 @@ auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		if (nulls[i])
-			PG_RETURN_BOOL(false);
+			return false;
 		tag = DatumGetTextPP(elems[i]);
 		if (!TagIsValid(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag)))
-			PG_RETURN_BOOL(false);
+			return false;
 	}
 	qsort_interruptible(elems, n, sizeof(Datum), compare_text_datums, NULL);
 	for (int i = 1; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (compare_text_datums(&elems[i - 1], &elems[i], NULL) == 0)
-			PG_RETURN_BOOL(false);
+			return false;
 	}
-	PG_RETURN_BOOL(true);
+	return true;
+}
+
+/*
+ * auth_keys.tags_are_valid(tags text[]) RETURNS boolean
+ *		TagsArrayIsValid, for the CHECK constraint of nodes.
+ */
+Datum
+auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(TagsArrayIsValid(PG_GETARG_ARRAYTYPE_P(0)));
 }
 
 /*

@@ -346,18 +346,22 @@ COMMIT;
 -- An expired key, made by hand: created 40 days ago, expired 10 days ago.
 SELECT regress_with_checksum('pgak-auth-expiredKey01-' || repeat('Ex', 16)) AS expired
 \gset
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, created_at,
                             expires_at, secret_hash)
 SELECT 'expiredKey01', tailnet_id, 'olivia', true, now() - interval '40 days',
        now() - interval '10 days', digest(repeat('Ex', 16), 'sha256')
   FROM auth_keys.tailnets WHERE name = 'acme';
+RESET session_replication_role;
 -- A key that expires a moment after the node it enrolls: created a day ago.
 BEGIN;
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, created_at,
                             expires_at, secret_hash)
 SELECT 'shortLived01', tailnet_id, 'olivia', true, now() - interval '1 day',
        now() + interval '100 milliseconds', digest(repeat('Sh', 16), 'sha256')
   FROM auth_keys.tailnets WHERE name = 'acme';
+RESET session_replication_role;
 SELECT authorized
   FROM auth_keys.register_node(
       regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),

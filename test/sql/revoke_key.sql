@@ -124,6 +124,7 @@ SELECT auth_keys.set_member('globex', 'gina', 'owner', db_role => 'regress_revok
 -- A used key, and older keys: one revoked two hours ago, one that expired
 -- five days ago.
 UPDATE auth_keys.keys SET uses = 1, used_up_at = now() WHERE key_id = :'olivia_1';
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, description, created_at,
                             expires_at, revoked_at, revoked_by, secret_hash)
 VALUES ('OldRevoked01', :acme_id, 'olivia', 'old revoked', now() - interval '10 days',
@@ -131,6 +132,7 @@ VALUES ('OldRevoked01', :acme_id, 'olivia', 'old revoked', now() - interval '10 
         sha256('not a real secret')),
        ('OldExpired01', :acme_id, 'olivia', 'old expired', now() - interval '10 days',
         now() - interval '5 days', NULL, NULL, sha256('not a real secret either'));
+RESET session_replication_role;
 
 -- Revoked, used and expired keys are listed, with the time they became
 -- invalid and when a sweep may purge them: by default 90 days later.

@@ -61,14 +61,16 @@ $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 # What the sweep should purge and keep: a key revoked 100 days ago, a valid
 # key, an ephemeral node idle for 45 minutes and one seen just now.  The
 # same old key goes into database "other".
+# (history, loaded past the guard, which takes direct INSERTs for new keys)
 my $old_key = q{
+	SET session_replication_role = replica;
 	INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, created_at, expires_at,
-	                            secret_hash)
+	                            revoked_at, revoked_by, secret_hash)
 	SELECT 'OldRevoked01', tailnet_id, 'alice@cron.example', now() - interval '120 days',
-	       now() - interval '40 days', decode(repeat('00', 32), 'hex')
+	       now() - interval '40 days', now() - interval '100 days', 'dba',
+	       decode(repeat('00', 32), 'hex')
 	  FROM auth_keys.tailnets;
-	UPDATE auth_keys.keys SET revoked_at = now() - interval '100 days', revoked_by = 'dba'
-	 WHERE key_id = 'OldRevoked01';
+	RESET session_replication_role;
 };
 $node->safe_psql('postgres', $old_key);
 my ($ephemeral) = create_keys($node, 'postgres', 'cron.example', $admin, 1,
