@@ -874,9 +874,13 @@ GRANT EXECUTE ON FUNCTION
     auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
     TO PUBLIC;
 
--- The functions of each tier, in one place: grant_tier and revoke_tier use
--- it.  configure_tailnet is in two tiers: operators configure any tailnet,
--- owners and admins their own.
+-- The functions of each tier, in one place: grant_tier, revoke_tier and
+-- tier_grants use it.  configure_tailnet is in three tiers: operators
+-- configure any tailnet, owners and admins their own (acting directly or
+-- through a delegate).  act_as is the operators' and the delegates'.
+-- act_as_token and oauth_token join the delegate tier with the OAuth
+-- clients; the update script that brings them grants them to every role in
+-- auth_keys.delegates.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -888,10 +892,24 @@ BEGIN
             'auth_keys.remove_member(text, text)',
             'auth_keys.set_tag_owners(text, text, text[])',
             'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.delete_tailnet(text)',
             'auth_keys.act_as(text, text)',
             'auth_keys.sweep(integer)',
             'auth_keys.schedule_sweep(text)',
-            'auth_keys.unschedule_sweep()']::regprocedure[]);
+            'auth_keys.unschedule_sweep()',
+            'auth_keys.sweep_job_runs(integer)',
+            'auth_keys.tailnet_list_rows()',
+            'auth_keys.tailnet_deletion_rows()']::regprocedure[]);
+    ELSIF tier = 'delegate' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.act_as(text, text)',
+            'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+            'auth_keys.revoke_key(text)',
+            'auth_keys.delete_node(bigint)',
+            'auth_keys.approve_node(bigint)',
+            'auth_keys.set_node_key_expiry(bigint, boolean)',
+            'auth_keys.set_node_tags(bigint, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)']::regprocedure[]);
     ELSIF tier = 'actor' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
@@ -905,37 +923,68 @@ BEGIN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.validate_key(text)',
             'auth_keys.register_node(text, auth_keys.nodekey, text)',
-            'auth_keys.node_seen(auth_keys.nodekey)']::regprocedure[]);
+            'auth_keys.node_seen(auth_keys.nodekey)',
+            'auth_keys.node_status(auth_keys.nodekey)',
+            'auth_keys.nodes_seen(auth_keys.nodekey[])']::regprocedure[]);
     ELSE
         RAISE EXCEPTION 'invalid tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The tiers are operator, actor and node.';
+                  HINT = 'The tiers are operator, delegate, actor and node.';
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
-    'The functions of a grant tier (operator, actor, node), for grant_tier and revoke_tier.';
+    'The functions of a grant tier (operator, delegate, actor, node), for grant_tier, revoke_tier and tier_grants.';
 
--- The relations the operator and actor tiers read (the keys table apart:
+-- The relations the operator, delegate and actor tiers read (the keys table apart:
 -- every column of it but the secret's hash).
 CREATE FUNCTION auth_keys.tier_relations() RETURNS text
     LANGUAGE sql IMMUTABLE
     RETURN 'auth_keys.tailnets, auth_keys.members, auth_keys.tag_owners, auth_keys.events, '
            'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, auth_keys.node_list';
 COMMENT ON FUNCTION auth_keys.tier_relations() IS
-    'The tables and views that the operator and actor tiers may read, for grant_tier and revoke_tier.';
+    'The tables and views that the operator, delegate and actor tiers may read, for grant_tier and revoke_tier.';
 
-CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
+-- What only the operator tier reads: every tenant, past row-level security.
+CREATE FUNCTION auth_keys.operator_relations() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN 'auth_keys.tailnet_list, auth_keys.tailnet_deletions';
+COMMENT ON FUNCTION auth_keys.operator_relations() IS
+    'The views that only the operator tier may read, for grant_tier and revoke_tier.';
+
+-- tailnets limits the delegate tier to the tailnets of those names; it
+-- adds to what the role may already act in.
+CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
+    RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     fn regprocedure;
+    unknown text;
 BEGIN
+    IF tailnets IS NOT NULL AND tier IS DISTINCT FROM 'delegate' THEN
+        RAISE EXCEPTION 'only the delegate tier can be limited to tailnets'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Leave tailnets out for the operator, actor and node tiers.';
+    END IF;
+    IF cardinality(tailnets) = 0 OR array_position(tailnets, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'tailnets must name at least one tailnet, and no nulls'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Leave tailnets out to make the role a delegate for every tailnet.';
+    END IF;
+    SELECT string_agg(format('"%s"', n), ', ') INTO unknown
+      FROM unnest(tailnets) AS n
+     WHERE NOT EXISTS (SELECT FROM auth_keys.tailnets t WHERE t.name = n);
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'tailnets do not exist: %', unknown
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
     EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
-    IF tier IN ('operator', 'actor') THEN
+    IF tier IN ('operator', 'actor', 'delegate') THEN
         -- row-level security still limits the rows to the actor's tailnet
         EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.tier_relations(), grantee);
         EXECUTE format('GRANT SELECT (key_id, tailnet_id, created_by, description, reusable, '
@@ -943,43 +992,358 @@ BEGIN
                        'revoked_at, revoked_by, last_used_at, used_up_at, invalid_at) '
                        'ON auth_keys.keys TO %s', grantee);
     END IF;
+    IF tier = 'operator' THEN
+        EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.operator_relations(), grantee);
+    END IF;
+    IF tier = 'delegate' THEN
+        IF tailnets IS NULL THEN
+            INSERT INTO auth_keys.delegates (delegate, tailnet_id) VALUES (grantee, NULL)
+                ON CONFLICT DO NOTHING;
+        ELSE
+            INSERT INTO auth_keys.delegates (delegate, tailnet_id)
+            SELECT grantee, t.tailnet_id FROM auth_keys.tailnets t WHERE t.name = ANY (tailnets)
+                ON CONFLICT DO NOTHING;
+        END IF;
+    END IF;
 END;
 $$;
-COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole) IS
-    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions and, for operator and actor, SELECT on the tables and views.';
+COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole, text[]) IS
+    'Grant a database role one tier of callers (operator, delegate, actor or node): schema usage, EXECUTE on its functions and, but for node, SELECT on the tables and views; a delegate for every tailnet, or for the named ones.';
 
 -- Takes a tier away, and leaves what another tier the role still holds
--- grants: a role holds a tier when it may execute all of its functions.
-CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole) RETURNS void
+-- grants: a role holds a tier when it may execute all of its functions
+-- (and, for the delegate tier, is in auth_keys.delegates).  With tailnets,
+-- takes only those tailnets from a delegate.
+CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
+    RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kept text[];
     fn regprocedure;
 BEGIN
+    IF tailnets IS NOT NULL THEN
+        IF tier IS DISTINCT FROM 'delegate' THEN
+            RAISE EXCEPTION 'only the delegate tier can be limited to tailnets'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave tailnets out for the operator, actor and node tiers.';
+        END IF;
+        DELETE FROM auth_keys.delegates d
+         USING auth_keys.tailnets t
+         WHERE d.delegate = grantee AND d.tailnet_id = t.tailnet_id AND t.name = ANY (tailnets);
+        RETURN;
+    END IF;
+    PERFORM auth_keys.tier_functions(tier);     -- a bad tier fails here
+
+    -- The delegate tier holds every actor function: taking it away takes
+    -- them too (grant_tier('actor', ...) gives them back to a mapped role).
     SELECT COALESCE(array_agg(t), '{}') INTO kept
-      FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
+      FROM unnest(ARRAY['operator', 'delegate', 'actor', 'node']) AS t
      WHERE t <> tier
+       AND NOT (tier = 'delegate' AND t = 'actor')
        AND NOT EXISTS (SELECT FROM auth_keys.tier_functions(t) AS f
-                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'));
+                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'))
+       AND (t <> 'delegate'
+            OR EXISTS (SELECT FROM auth_keys.delegates d WHERE d.delegate = grantee));
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier)
               EXCEPT
               SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
     END LOOP;
-    IF NOT kept && ARRAY['operator', 'actor'] THEN
+    IF NOT kept && ARRAY['operator', 'actor', 'delegate'] THEN
         EXECUTE format('REVOKE SELECT ON %s, auth_keys.keys FROM %s',
                        auth_keys.tier_relations(), grantee);
+    END IF;
+    IF tier = 'operator' THEN
+        EXECUTE format('REVOKE SELECT ON %s FROM %s', auth_keys.operator_relations(), grantee);
+    END IF;
+    IF tier = 'delegate' THEN
+        DELETE FROM auth_keys.delegates d WHERE d.delegate = grantee;
     END IF;
     IF cardinality(kept) = 0 THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
-    'Take a tier away from a database role, keeping what another tier it still holds grants.';
+COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole, text[]) IS
+    'Take a tier away from a database role, keeping what another tier it still holds grants; with tailnets, take only those tailnets from a delegate.';
 
 REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.tier_relations() FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.operator_relations() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole, text[]) FROM PUBLIC;
+
+--------------------------------------------------------------------------
+-- 1.1: deployments (the delegate tier, node-facing reads, the end of a
+-- tenant, the sweep job's runs, uninstalling)
+--------------------------------------------------------------------------
+
+-- Which tailnets each delegate may act in (see grant_tier): a row with a
+-- NULL tailnet_id means every tailnet.  The role is a regrole, so that a
+-- dump keeps it by name and a role made again under the same name is not
+-- the old one.  Only superusers read it.
+CREATE TABLE auth_keys.delegates (
+    delegate    regrole NOT NULL,
+    tailnet_id  bigint REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    granted_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT delegates_unique UNIQUE NULLS NOT DISTINCT (delegate, tailnet_id)
+);
+COMMENT ON TABLE auth_keys.delegates IS
+    'Delegate tier: the tailnets each delegate role may act in with act_as (a NULL tailnet_id: every tailnet).';
+COMMENT ON COLUMN auth_keys.delegates.delegate IS 'The database role that holds the delegate tier.';
+COMMENT ON COLUMN auth_keys.delegates.tailnet_id IS 'A tailnet the role may act in, or NULL for every tailnet.';
+COMMENT ON COLUMN auth_keys.delegates.granted_at IS 'When grant_tier gave the role this tailnet.';
+
+-- What each sweep did, for sweep_job_runs (pg_cron's history keeps only a
+-- statement's tag); the sweep trims it to 7 days.
+CREATE TABLE auth_keys.sweep_log (
+    sweep_id            bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    started_at          timestamptz NOT NULL,
+    finished_at         timestamptz NOT NULL,
+    swept_by            text NOT NULL,
+    backend_pid         integer NOT NULL,
+    keys_purged         bigint NOT NULL,
+    nodes_removed       bigint NOT NULL,
+    node_key_expiries   bigint NOT NULL
+);
+COMMENT ON TABLE auth_keys.sweep_log IS
+    'What each sweep of the last 7 days did; sweep_job_runs matches these rows with the pg_cron job''s runs.';
+COMMENT ON COLUMN auth_keys.sweep_log.sweep_id IS 'Identifier of the sweep, in the order sweeps finished.';
+COMMENT ON COLUMN auth_keys.sweep_log.started_at IS 'When the sweep''s transaction started.';
+COMMENT ON COLUMN auth_keys.sweep_log.finished_at IS 'When the sweep finished its work (before its commit).';
+COMMENT ON COLUMN auth_keys.sweep_log.swept_by IS 'Who swept: "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.sweep_log.backend_pid IS 'The process that swept (a pg_cron run''s job_pid).';
+COMMENT ON COLUMN auth_keys.sweep_log.keys_purged IS 'Keys purged past auth_keys.invalid_key_retention.';
+COMMENT ON COLUMN auth_keys.sweep_log.nodes_removed IS 'Ephemeral nodes removed after auth_keys.ephemeral_inactivity_timeout.';
+COMMENT ON COLUMN auth_keys.sweep_log.node_key_expiries IS 'Node key expiries recorded as events.';
+
+CREATE INDEX sweep_log_finished_at_idx ON auth_keys.sweep_log (finished_at);
+
+ALTER TABLE auth_keys.delegates ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.sweep_log ENABLE ROW LEVEL SECURITY;
+
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.delegates', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_log', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_log_sweep_id_seq', '');
+
+-- Node tier: what the node-facing backend needs to decide whether to serve
+-- a node, and the heartbeats of many nodes in one call.
+CREATE FUNCTION auth_keys.node_status(node_key auth_keys.nodekey)
+    RETURNS TABLE (node_id bigint, tailnet text, status text, authorized boolean,
+                   ephemeral boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, user_login text, tags text[],
+                   lock_status text)
+    AS 'MODULE_PATHNAME', 'auth_keys_node_status_by_key'
+    LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.node_status(auth_keys.nodekey) IS
+    'Node tier: the node with this node key (status active, needs_approval or key_expired; lock_status not_locked), or no row; writes nothing.';
+
+CREATE FUNCTION auth_keys.nodes_seen(node_keys auth_keys.nodekey[])
+    RETURNS TABLE (node_key auth_keys.nodekey, status text)
+    AS 'MODULE_PATHNAME', 'auth_keys_nodes_seen'
+    LANGUAGE C STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.nodes_seen(auth_keys.nodekey[]) IS
+    'Node tier: record a heartbeat of every enrolled node among up to 10,000 node keys; one row per node key given, with its status or unknown.';
+
+-- Operator tier: the end of a tenant, and what operators see of tenants.
+CREATE FUNCTION auth_keys.delete_tailnet(name text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_delete_tailnet'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.delete_tailnet(text) IS
+    'Operator tier: remove a tailnet and everything in it (members, tags, keys, nodes, events), leaving a tailnet.deleted event (see tailnet_deletions).';
+
+-- Operators see every tenant without acting in one: the views run with the
+-- caller's rights, as every view does, and read through functions that
+-- pass row-level security, which only the operator tier may execute.
+CREATE FUNCTION auth_keys.tailnet_list_rows()
+    RETURNS TABLE (tailnet_id bigint, name text, device_approval boolean,
+                   node_key_expiry interval, created_at timestamptz, members bigint,
+                   owners bigint, tags bigint, valid_keys bigint, nodes bigint,
+                   nodes_awaiting_approval bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+SELECT t.tailnet_id, t.name, t.device_approval, t.node_key_expiry, t.created_at,
+       (SELECT pg_catalog.count(*) FROM auth_keys.members m
+         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS members,
+       (SELECT pg_catalog.count(*) FROM auth_keys.members m
+         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND m.role OPERATOR(pg_catalog.=) 'owner') AS owners,
+       (SELECT pg_catalog.count(*) FROM auth_keys.tag_owners g
+         WHERE g.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS tags,
+       (SELECT pg_catalog.count(*) FROM auth_keys.keys k
+         WHERE k.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND k.invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS valid_keys,
+       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS nodes,
+       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND NOT n.authorized) AS nodes_awaiting_approval
+  FROM auth_keys.tailnets t
+ ORDER BY t.tailnet_id;
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_list_rows() IS
+    'Operator tier: the rows of view tailnet_list, past row-level security.';
+
+CREATE VIEW auth_keys.tailnet_list WITH (security_invoker = true) AS
+SELECT * FROM auth_keys.tailnet_list_rows();
+COMMENT ON VIEW auth_keys.tailnet_list IS
+    'Operator tier: every tailnet with its settings and counts, without acting in any.';
+COMMENT ON COLUMN auth_keys.tailnet_list.tailnet_id IS 'Identifier of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnet_list.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnet_list.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnet_list.created_at IS 'When the tailnet was created.';
+COMMENT ON COLUMN auth_keys.tailnet_list.members IS 'How many members the tailnet has.';
+COMMENT ON COLUMN auth_keys.tailnet_list.owners IS 'How many of them are owners (the last one cannot be removed or demoted).';
+COMMENT ON COLUMN auth_keys.tailnet_list.tags IS 'How many tags the tailnet defines.';
+COMMENT ON COLUMN auth_keys.tailnet_list.valid_keys IS 'How many of its keys are valid now (not revoked, used up or expired).';
+COMMENT ON COLUMN auth_keys.tailnet_list.nodes IS 'How many nodes are enrolled.';
+COMMENT ON COLUMN auth_keys.tailnet_list.nodes_awaiting_approval IS 'How many of them wait for device approval.';
+
+CREATE FUNCTION auth_keys.tailnet_deletion_rows()
+    RETURNS TABLE (event_id bigint, deleted_at timestamptz, deleted_by text,
+                   tailnet_id bigint, name text, created_at timestamptz, members bigint,
+                   tags bigint, keys bigint, nodes bigint, events bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+SELECT e.event_id, e.at AS deleted_at, e.actor AS deleted_by,
+       (e.detail OPERATOR(pg_catalog.->>) 'tailnet_id')::pg_catalog.int8 AS tailnet_id,
+       e.detail OPERATOR(pg_catalog.->>) 'name' AS name,
+       (e.detail OPERATOR(pg_catalog.->>) 'created_at')::pg_catalog.timestamptz AS created_at,
+       (e.detail OPERATOR(pg_catalog.->>) 'members')::pg_catalog.int8 AS members,
+       (e.detail OPERATOR(pg_catalog.->>) 'tags')::pg_catalog.int8 AS tags,
+       (e.detail OPERATOR(pg_catalog.->>) 'keys')::pg_catalog.int8 AS keys,
+       (e.detail OPERATOR(pg_catalog.->>) 'nodes')::pg_catalog.int8 AS nodes,
+       (e.detail OPERATOR(pg_catalog.->>) 'events')::pg_catalog.int8 AS events
+  FROM auth_keys.events e
+ WHERE e.tailnet_id IS NULL
+   AND e.action OPERATOR(pg_catalog.=) 'tailnet.deleted'
+ ORDER BY e.event_id;
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_deletion_rows() IS
+    'Operator tier: the rows of view tailnet_deletions, past row-level security.';
+
+CREATE VIEW auth_keys.tailnet_deletions WITH (security_invoker = true) AS
+SELECT * FROM auth_keys.tailnet_deletion_rows();
+COMMENT ON VIEW auth_keys.tailnet_deletions IS
+    'Operator tier: the record of every deleted tailnet (the tailnet.deleted events), with what it held.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.event_id IS 'The tailnet.deleted event.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.deleted_at IS 'When the tailnet was deleted.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.deleted_by IS 'Who deleted it: "role:" and the database role, or the acting member.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.tailnet_id IS 'The deleted tailnet''s identifier (never used again).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.name IS 'The deleted tailnet''s name (free for a new tailnet).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.created_at IS 'When the deleted tailnet had been created.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.members IS 'How many members it had.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.tags IS 'How many tags it defined.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.keys IS 'How many keys it had (valid or not).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.nodes IS 'How many nodes were enrolled.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.events IS 'How many audit events it had; they went with it.';
+
+-- Operator tier: the sweep job's runs, plainly.
+CREATE FUNCTION auth_keys.sweep_job_runs(max_runs integer DEFAULT 20)
+    RETURNS TABLE (run_id bigint, started_at timestamptz, finished_at timestamptz,
+                   outcome text, message text, hint text, keys_purged bigint,
+                   nodes_removed bigint, node_key_expiries bigint)
+    AS 'MODULE_PATHNAME', 'auth_keys_sweep_job_runs'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.sweep_job_runs(integer) IS
+    'Operator tier: the latest runs of the pg_cron job auth_keys.sweep, newest first, with their outcome (succeeded, failed, running) and what each sweep did.';
+
+-- Who holds which tier, as grant_tier gave it (direct grants of every
+-- function of the tier; for delegates, their tailnets): what a reinstall
+-- needs to grant again.  The delegate tier holds every function of the
+-- actor tier, so a delegate is listed as a delegate and not as an actor.
+CREATE FUNCTION auth_keys.tier_grants()
+    RETURNS TABLE (grantee regrole, tier text, tailnets text[])
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT r.oid::pg_catalog.regrole, t.tier,
+           CASE WHEN t.tier OPERATOR(pg_catalog.=) 'delegate'
+                 AND NOT EXISTS (SELECT FROM auth_keys.delegates d
+                                  WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid
+                                    AND d.tailnet_id IS NULL)
+                THEN (SELECT pg_catalog.array_agg(n.name ORDER BY n.name)
+                        FROM auth_keys.delegates d
+                        JOIN auth_keys.tailnets n
+                          ON n.tailnet_id OPERATOR(pg_catalog.=) d.tailnet_id
+                       WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid)
+           END
+      FROM pg_catalog.pg_roles r,
+           pg_catalog.unnest(ARRAY['operator', 'delegate', 'actor', 'node']) AS t(tier)
+     WHERE NOT EXISTS (
+               SELECT FROM auth_keys.tier_functions(t.tier) AS f(fn)
+                WHERE NOT EXISTS (
+                          SELECT FROM pg_catalog.pg_proc p,
+                                      pg_catalog.aclexplode(p.proacl) AS a
+                           WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.oid
+                             AND a.grantee OPERATOR(pg_catalog.=) r.oid
+                             AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+                             AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'))
+       AND (t.tier OPERATOR(pg_catalog.<>) 'delegate'
+            OR EXISTS (SELECT FROM auth_keys.delegates d
+                        WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid))
+       AND (t.tier OPERATOR(pg_catalog.<>) 'actor'
+            OR NOT EXISTS (SELECT FROM auth_keys.delegates d
+                            WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid))
+     ORDER BY 1, 2;
+END;
+COMMENT ON FUNCTION auth_keys.tier_grants() IS
+    'Which roles hold which tier (and, for delegates limited to some, which tailnets): the grant_tier calls a reinstall needs again.';
+
+-- The whole uninstall in one call: the sweep job, the extension, and its
+-- schema (which DROP EXTENSION leaves, since the extension lives in it).
+-- It names the grant_tier calls that a new CREATE EXTENSION needs again.
+CREATE FUNCTION auth_keys.uninstall()
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN SELECT * FROM auth_keys.tier_grants() LOOP
+        IF g.tailnets IS NULL THEN
+            RAISE NOTICE 'role % holds the % tier', g.grantee, g.tier
+                USING HINT = format('After CREATE EXTENSION auth_keys, run SELECT auth_keys.grant_tier(%L, %L);',
+                                    g.tier, g.grantee);
+        ELSE
+            RAISE NOTICE 'role % holds the % tier for tailnets %', g.grantee, g.tier,
+                         array_to_string(g.tailnets, ', ')
+                USING HINT = format('After CREATE EXTENSION auth_keys and the tailnets, run SELECT auth_keys.grant_tier(%L, %L, tailnets => %L);',
+                                    g.tier, g.grantee, g.tailnets);
+        END IF;
+    END LOOP;
+    IF to_regclass('cron.job') IS NOT NULL THEN
+        PERFORM cron.unschedule(j.jobid) FROM cron.job j
+          WHERE j.jobname = 'auth_keys.sweep' AND j.database = current_database();
+    ELSE
+        RAISE NOTICE 'pg_cron is not installed in database %', current_database()
+            USING HINT = format('A sweep scheduled from the cron database with cron.schedule_in_database stays there: run SELECT cron.unschedule(%L) in that database.',
+                                'auth_keys.sweep.' || current_database());
+    END IF;
+    DROP EXTENSION auth_keys;
+    DROP SCHEMA auth_keys;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.uninstall() IS
+    'Superuser: remove auth_keys entirely (the pg_cron sweep job, the extension with all its data, the schema), naming the tier grants a reinstall needs again.';
+
+-- Nothing of this section is PUBLIC's; grant_tier gives it to the tiers.
+REVOKE ALL ON FUNCTION
+    auth_keys.node_status(auth_keys.nodekey),
+    auth_keys.nodes_seen(auth_keys.nodekey[]),
+    auth_keys.delete_tailnet(text),
+    auth_keys.tailnet_list_rows(),
+    auth_keys.tailnet_deletion_rows(),
+    auth_keys.sweep_job_runs(integer),
+    auth_keys.tier_grants(),
+    auth_keys.uninstall()
+    FROM PUBLIC;
+REVOKE ALL ON TABLE
+    auth_keys.delegates,
+    auth_keys.sweep_log,
+    auth_keys.tailnet_list,
+    auth_keys.tailnet_deletions
+    FROM PUBLIC;

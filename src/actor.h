@@ -40,6 +40,8 @@ extern void ActorForget(void);
 extern char *ActorDescribe(void);
 extern char *CallerRoleDescribe(void);
 extern bool CallerIsOperator(void);
+extern void ActorWarnOutsideTransactionBlock(void);
+extern void ActorNoticeMissing(void);
 
 extern MemberRole RoleFromName(const char *name);
 extern const char *RoleName(MemberRole role);

@@ -30,9 +30,9 @@
 /*
  * EventRecord
  *		Append an event by "actor" (ActorDescribe, or CallerRoleDescribe for
- *		node-facing functions, which have no actor to look up).  key_id may
- *		be NULL, node_id EVENT_NO_NODE and detail_json NULL (an empty object)
- *		when they do not apply.
+ *		node-facing functions, which have no actor to look up).  tailnet_id
+ *		may be EVENT_NO_TAILNET, key_id NULL, node_id EVENT_NO_NODE and
+ *		detail_json NULL (an empty object) when they do not apply.
  */
 void
 EventRecord(const char *actor, int64 tailnet_id, const char *action,
@@ -48,6 +48,8 @@ EventRecord(const char *actor, int64 tailnet_id, const char *action,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = Int64GetDatum(tailnet_id);
+	if (tailnet_id == EVENT_NO_TAILNET)
+		nulls[0] = 'n';
 	values[1] = CStringGetTextDatum(actor);
 	values[2] = CStringGetTextDatum(action);
 	if (key_id != NULL)

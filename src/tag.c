@@ -350,6 +350,12 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	owners = PG_GETARG_ARRAYTYPE_P(2);
 	require_valid_tag(tag);
 	strings = TextArrayToStrings(owners, "owners", &count);
+	if (count == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a tag needs at least one owner"),
+				 errdetail("Nobody could apply tag \"%s\" without one.", tag),
+				 errhint("An owner is a member's login, \"autogroup:admin\" or another tag.")));
 
 	SPI_connect();
 	tailnet_id = TailnetIdByName(tailnet);
