@@ -24,8 +24,8 @@ AK_PACKAGES=(make gcc libc6-dev perl libipc-run-perl
     "postgresql-$PG_MAJOR-cron")
 
 # What the test command needs on top: the fuzzers' compiler and runtime,
-# libpq for the race driver.
-AK_TEST_PACKAGES=(clang libclang-rt-14-dev libpq-dev)
+# libpq for the race driver, pgbouncer for the pooler test.
+AK_TEST_PACKAGES=(clang libclang-rt-14-dev libpq-dev pgbouncer)
 
 # say MESSAGE: a progress line on standard error, so that it never mixes
 # with output that a caller parses.
