@@ -460,7 +460,7 @@ SELECT c.oid::regclass AS table_without_policy
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
    AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
- ORDER BY 1::text;
+ ORDER BY c.oid::regclass::text;
 SELECT c.oid::regclass AS definer_view
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v'
