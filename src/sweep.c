@@ -23,6 +23,9 @@
  * holds that point; a sweep that finds another sweep at work on it leaves
  * the expiries to that one.
  *
+ * Each sweep records what it did in auth_keys.sweep_log (from version 1.1
+ * on), for sweep_job_runs, and trims that log to 7 days.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/sweep.c

@@ -427,7 +427,8 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.invalid_key_retention()']) AS f
  ORDER BY 1::text;
 
--- the tier functions, grant_tier and revoke_tier are nobody's by default
+-- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
+-- nobody's by default
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
@@ -435,7 +436,10 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'configure_tailnet', 'act_as', 'create_key', 'revoke_key',
                      'delete_node', 'approve_node', 'set_node_key_expiry', 'set_node_tags',
                      'validate_key', 'register_node', 'node_seen',
-                     'grant_tier', 'revoke_tier', 'tier_functions')
+                     'grant_tier', 'revoke_tier', 'tier_functions',
+                     'nodes_seen', 'delete_tailnet', 'tailnet_list_rows',
+                     'tailnet_deletion_rows', 'sweep_job_runs', 'tier_grants', 'uninstall',
+                     'operator_relations')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)
