@@ -57,6 +57,7 @@
 
 #include "actor.h"
 #include "arguments.h"
+#include "delegate.h"
 #include "query.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_act_as);
@@ -474,6 +475,7 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	RequireArguments(fcinfo, 2);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	DelegateRequireTailnet(tailnet);
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
@@ -499,6 +501,7 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	actor->previous = explicit_actor;
 	explicit_actor = actor;
 	resolved_valid = false;
+	ActorWarnOutsideTransactionBlock();
 	PG_RETURN_VOID();
 }
 
@@ -512,7 +515,10 @@ auth_keys_actor_tailnet_id(PG_FUNCTION_ARGS)
 	const Actor *actor = ActorCurrent();
 
 	if (actor == NULL)
+	{
+		ActorNoticeMissing();
 		PG_RETURN_NULL();
+	}
 	PG_RETURN_INT64(actor->tailnet_id);
 }
 
@@ -552,4 +558,45 @@ auth_keys_actor_sees_all_nodes(PG_FUNCTION_ARGS)
 	const Actor *actor = ActorCurrent();
 
 	PG_RETURN_BOOL(actor != NULL && RoleSeesAllNodes(actor->role));
+}
+
+/*
+ * ActorWarnOutsideTransactionBlock
+ *		act_as called by itself outside BEGIN ... COMMIT lasts only for its
+ *		own statement: warn, as SET LOCAL does (the same SQLSTATE, 25P01).
+ *		A function or DO block that calls act_as may use the actor itself,
+ *		so only a call with no function around it (nothing on the error
+ *		context stack, which every PL and SQL function pushes) warns.
+ */
+void
+ActorWarnOutsideTransactionBlock(void)
+{
+	if (!IsTransactionBlock() && error_context_stack == NULL)
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("auth_keys.act_as can only be used in transaction blocks"),
+				 errdetail("The actor lasts until the end of the current transaction, which ends with this statement."),
+				 errhint("Call auth_keys.act_as() after BEGIN, in the transaction of the statements it is for.")));
+}
+
+/*
+ * ActorNoticeMissing
+ *		A read of the views or tables without an actor sees no rows: say so,
+ *		once per statement, with a NOTICE (row-level security calls
+ *		actor_tailnet_id for every row it checks).  A NOTICE rather than an
+ *		error, so that a DBA's or a monitor's read still answers.
+ */
+void
+ActorNoticeMissing(void)
+{
+	static TimestampTz noticed_statement = 0;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+
+	if (noticed_statement == statement)
+		return;
+	noticed_statement = statement;
+	ereport(NOTICE,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("no tailnet member is acting in this transaction, so no rows are visible"),
+			 errhint("Call auth_keys.act_as(tailnet, login) inside the same transaction, or map this role with auth_keys.set_member(..., db_role => ...).")));
 }

@@ -19,6 +19,9 @@
 #define EVENT_NO_NODE		0
 #define EVENT_NO_TAILNET	0
 
+/* no tailnet: the record of a deleted tailnet outlives it */
+#define EVENT_NO_TAILNET	0
+
 extern void EventRecord(const char *actor, int64 tailnet_id,
 						const char *action, const char *key_id,
 						int64 node_id, const char *detail_json);

@@ -174,6 +174,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	tailnet_id = TailnetIdByName(tailnet);
+	TailnetRequireOwnerKept(tailnet_id, tailnet, login, role);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = PG_GETARG_DATUM(2);
@@ -240,6 +241,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	SPI_connect();
 	who = ActorDescribe();		/* before the member, maybe the actor, goes */
 	tailnet_id = TailnetIdByName(tailnet);
+	TailnetRequireOwnerKept(tailnet_id, tailnet, login, NULL);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PG_GETARG_DATUM(1);
 	if (QueryRun(&remove, values, NULL, false) == 0)

@@ -23,6 +23,9 @@
  * holds that point; a sweep that finds another sweep at work on it leaves
  * the expiries to that one.
  *
+ * Each sweep records what it did in auth_keys.sweep_log (from version 1.1
+ * on), for sweep_job_runs, and trims that log to 7 days.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/sweep.c
@@ -57,6 +60,9 @@ PG_FUNCTION_INFO_V1(auth_keys_sweep);
 
 /* batch_size beyond this would hold too many rows in memory at once */
 #define SWEEP_BATCH_MAX		100000
+
+/* how long sweep_log keeps what each sweep did (as pg_cron's history) */
+#define SWEEP_LOG_KEPT		"7 days"
 
 /*
  * The time "usecs" before the start of the transaction, or -infinity when
@@ -338,6 +344,42 @@ remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
 }
 
 /*
+ * Record what this sweep did in auth_keys.sweep_log, for sweep_job_runs
+ * (pg_cron's own run history says only "DELETE 0" or "1 row"), and trim
+ * the log to SWEEP_LOG_KEPT.  A database still on version 1.0 has no log,
+ * and its sweeps record nothing.
+ */
+static void
+record_sweep(const char *actor, Datum *result)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.sweep_log"
+		"  (started_at, finished_at, swept_by, backend_pid,"
+		"   keys_purged, nodes_removed, node_key_expiries)"
+		" VALUES (pg_catalog.now(), pg_catalog.clock_timestamp(), $1,"
+		"         pg_catalog.pg_backend_pid(), $2, $3, $4)",
+		4, {TEXTOID, INT8OID, INT8OID, INT8OID}
+	};
+	static SqlStatement trim = {
+		"DELETE FROM auth_keys.sweep_log"
+		" WHERE finished_at OPERATOR(pg_catalog.<)"
+		"       (pg_catalog.now() OPERATOR(pg_catalog.-) '" SWEEP_LOG_KEPT "'::pg_catalog.interval)",
+		0, {InvalidOid}
+	};
+	Datum		values[4];
+
+	if (!OidIsValid(get_relname_relid("sweep_log",
+									  get_namespace_oid("auth_keys", false))))
+		return;
+	values[0] = CStringGetTextDatum(actor);
+	values[1] = result[0];
+	values[2] = result[1];
+	values[3] = result[2];
+	QueryRun(&insert, values, NULL, false);
+	QueryRun(&trim, NULL, NULL, false);
+}
+
+/*
  * auth_keys.sweep(batch_size integer DEFAULT 1000)
  *		RETURNS TABLE (keys_purged bigint, nodes_removed bigint,
  *					   node_key_expiries bigint)
@@ -374,6 +416,7 @@ auth_keys_sweep(PG_FUNCTION_ARGS)
 	result[1] = Int64GetDatum(remove_idle_ephemeral_nodes(before_now(timeout),
 														  batch_size, actor,
 														  timeout));
+	record_sweep(actor, result);
 	SPI_finish();
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);

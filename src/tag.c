@@ -378,8 +378,9 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	if (count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tag \"%s\" must have at least one owner", tag),
-				 errhint("A tag without owners could be applied by nobody; \"autogroup:admin\" lets the tailnet's owners and admins apply it.")));
+				 errmsg("a tag needs at least one owner"),
+				 errdetail("Nobody could apply tag \"%s\" without one.", tag),
+				 errhint("An owner is a member's login, \"autogroup:admin\" or another tag.")));
 
 	SPI_connect();
 	tailnet_id = TailnetIdByName(tailnet);

@@ -427,7 +427,8 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.invalid_key_retention()']) AS f
  ORDER BY 1::text;
 
--- the tier functions, grant_tier and revoke_tier are nobody's by default
+-- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
+-- nobody's by default
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
@@ -435,7 +436,10 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'configure_tailnet', 'act_as', 'create_key', 'revoke_key',
                      'delete_node', 'approve_node', 'set_node_key_expiry', 'set_node_tags',
                      'validate_key', 'register_node', 'node_seen',
-                     'grant_tier', 'revoke_tier', 'tier_functions')
+                     'grant_tier', 'revoke_tier', 'tier_functions',
+                     'nodes_seen', 'delete_tailnet', 'tailnet_list_rows',
+                     'tailnet_deletion_rows', 'sweep_job_runs', 'tier_grants', 'uninstall',
+                     'operator_relations')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)
@@ -460,7 +464,8 @@ SELECT c.oid::regclass AS table_without_rls
 SELECT c.oid::regclass AS table_without_policy
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
-   AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid);
+   AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
+ ORDER BY c.oid::regclass::text;
 -- Every view is a scan of one function of the definer, which returns the
 -- actor's rows (the planner cannot push a caller's conditions into it),
 -- and reads no table itself.
@@ -472,7 +477,7 @@ SELECT c.oid::regclass AS view, d.refobjid::regprocedure AS rows_from,
                   AND d.refclassid = 'pg_proc'::regclass
   JOIN pg_proc p ON p.oid = d.refobjid
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v'
- ORDER BY 1;
+ ORDER BY c.oid::regclass::text;
 SELECT c.oid::regclass AS view_reading_a_table
   FROM pg_class c
   JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass

@@ -5,7 +5,7 @@
 -- tag at most once, however the tags own each other, so graphs that a DBA
 -- (or an earlier version) stored with cycles, repeated owners or many
 -- paths cost no more than any other.  Arrays of tens of thousands of tags
--- are checked in O(n log n).  (Cancelling such work: test/t/006_cancel.pl.)
+-- are checked in O(n log n).  (Cancelling such work: test/t/009_cancel.pl.)
 --
 CREATE EXTENSION auth_keys;
 \set SHOW_CONTEXT never

@@ -100,6 +100,9 @@ is( $node->safe_psql(
 		                FROM cron.job WHERE jobname = 'auth_keys.sweep'}),
 	'* * * * * postgres true',
 	'one job, with the latest schedule');
+my ($rc, $out, $err) = $node->psql('postgres', q{SELECT auth_keys.schedule_sweep()});
+like($err, qr/NOTICE:  the sweep job runs in a pg_cron background worker\nDETAIL:  cron\.use_background_workers is on, so the job needs no connection and no password\./,
+	'with background workers, the NOTICE says the job runs in one');
 $error = sql_error($node, 'postgres', q{SELECT auth_keys.schedule_sweep('every now and then')});
 is($error->{state}, '22023', 'pg_cron refuses a bad schedule');
 

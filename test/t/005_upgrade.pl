@@ -221,6 +221,15 @@ is($node->safe_psql('upgraded', qq{
 		SET ROLE upgrade_node;
 		SELECT status FROM auth_keys.validate_key('$key{reusable}[1]');}),
 	'valid', 'the node tier still works');
+# what 1.1 adds to the tiers reaches the roles that held them under 1.0
+is($node->safe_psql('upgraded', q{
+		SET ROLE upgrade_operator;
+		SELECT count(*) > 0 FROM auth_keys.tailnet_list;}),
+	't', 'the operator tier gains tailnet_list');
+is($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
+	'needs_approval', 'the node tier gains node_status');
 $error = sql_error($node, 'upgraded', q{
 	SET ROLE upgrade_nobody;
 	SELECT auth_keys.create_tailnet('four.example');});

@@ -1,8 +1,8 @@
-# test/t/006_cancel.pl
+# test/t/009_cancel.pl
 #
 # Work over a caller's input can be cancelled while it runs.  Each case
 # is a call that takes a second or more: an array of five million tags
-# for tags_are_valid, a key with 100,000 tags, and a chain of 100,000 tags
+# for tags_are_valid, a key with 200,000 tags, and a chain of 200,000 tags
 # owning each other that create_key must follow.  Run once to the end,
 # then again under a statement_timeout of 50 ms, the call must fail with
 # 57014 in a small part of the time it took to finish: the loops check
@@ -34,17 +34,17 @@ $node->safe_psql('postgres', q{
 	SELECT auth_keys.set_member('cancel.example', 'nina', 'network_admin');
 	CREATE TABLE big AS
 		SELECT array_agg('tag:t' || i) AS tags FROM generate_series(1, 5000000) AS i;
-	-- 100,000 tags owned by autogroup:admin
+	-- 200,000 tags owned by autogroup:admin
 	INSERT INTO auth_keys.tag_owners (tailnet_id, tag, owners)
 	SELECT tailnet_id, 'tag:w' || i, '{autogroup:admin}'
-	  FROM auth_keys.tailnets, generate_series(1, 100000) AS i;
+	  FROM auth_keys.tailnets, generate_series(1, 200000) AS i;
 	CREATE TABLE wide AS
-		SELECT array_agg('tag:w' || i) AS tags FROM generate_series(1, 100000) AS i;
-	-- a chain: tag:c1 is owned by tag:c2, ... tag:c100000 by olivia
+		SELECT array_agg('tag:w' || i) AS tags FROM generate_series(1, 200000) AS i;
+	-- a chain: tag:c1 is owned by tag:c2, ... tag:c200000 by olivia
 	INSERT INTO auth_keys.tag_owners (tailnet_id, tag, owners)
 	SELECT tailnet_id, 'tag:c' || i,
-	       CASE WHEN i = 100000 THEN '{olivia}'::text[] ELSE ARRAY['tag:c' || (i + 1)] END
-	  FROM auth_keys.tailnets, generate_series(1, 100000) AS i;
+	       CASE WHEN i = 200000 THEN '{olivia}'::text[] ELSE ARRAY['tag:c' || (i + 1)] END
+	  FROM auth_keys.tailnets, generate_series(1, 200000) AS i;
 });
 
 # run($sql, $timeout): seconds taken, and the SQLSTATE of the error (or '')
@@ -63,11 +63,11 @@ sub run
 my @cases = (
 	[ 'tags_are_valid of 5,000,000 tags',
 	  'SELECT auth_keys.tags_are_valid(tags) FROM big', '', 't' ],
-	[ 'create_key with 100,000 tags',
+	[ 'create_key with 200,000 tags',
 	  q{BEGIN; SELECT auth_keys.act_as('cancel.example', 'olivia') \gset
 	    SELECT count(*) FROM auth_keys.create_key(tags => (SELECT tags FROM wide)); ROLLBACK;},
 	  '', '1' ],
-	[ 'create_key following a chain of 100,000 tags',
+	[ 'create_key following a chain of 200,000 tags',
 	  q{BEGIN; SELECT auth_keys.act_as('cancel.example', 'nina') \gset
 	    SELECT count(*) FROM auth_keys.create_key(tags => '{tag:c1}'); ROLLBACK;},
 	  '42501', '' ]);
