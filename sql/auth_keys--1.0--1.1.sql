@@ -123,7 +123,7 @@ COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
 COMMENT ON TABLE auth_keys.tailnets IS
     'Tenants: one private network each, with its own members, tags, keys and nodes.';
 COMMENT ON COLUMN auth_keys.tailnets.tailnet_id IS 'Identifier of the tailnet.';
-COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
 COMMENT ON COLUMN auth_keys.tailnets.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
 COMMENT ON COLUMN auth_keys.tailnets.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnets.created_at IS 'When the tailnet was created.';
@@ -131,7 +131,7 @@ COMMENT ON COLUMN auth_keys.tailnets.created_at IS 'When the tailnet was created
 COMMENT ON TABLE auth_keys.members IS
     'People of a tailnet, by login, each with one role and optionally a database role that acts as them.';
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
-COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
+COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, without spaces, control or invisible characters, not starting with tag:, autogroup: or role:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
 COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
@@ -167,7 +167,7 @@ COMMENT ON TABLE auth_keys.nodes IS
 COMMENT ON COLUMN auth_keys.nodes.node_id IS 'Identifier of the node.';
 COMMENT ON COLUMN auth_keys.nodes.tailnet_id IS 'The node''s tailnet.';
 COMMENT ON COLUMN auth_keys.nodes.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
-COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters, without control characters.';
 COMMENT ON COLUMN auth_keys.nodes.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
 COMMENT ON COLUMN auth_keys.nodes.tags IS 'The node''s tags.';
 COMMENT ON COLUMN auth_keys.nodes.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
@@ -604,7 +604,7 @@ SELECT * FROM auth_keys.tailnet_list_rows();
 COMMENT ON VIEW auth_keys.tailnet_list IS
     'Operator tier: every tailnet with its settings and counts, without acting in any.';
 COMMENT ON COLUMN auth_keys.tailnet_list.tailnet_id IS 'Identifier of the tailnet.';
-COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
 COMMENT ON COLUMN auth_keys.tailnet_list.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
 COMMENT ON COLUMN auth_keys.tailnet_list.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnet_list.created_at IS 'When the tailnet was created.';
@@ -1097,3 +1097,72 @@ COMMENT ON TRIGGER nodes_guard ON auth_keys.nodes IS
     'Records each INSERT, UPDATE and DELETE of a node that the extension''s functions did not make (COPY apart) as an event naming the database role.';
 COMMENT ON TRIGGER nodes_guard_truncate ON auth_keys.nodes IS
     'Records a direct TRUNCATE of the nodes as an event.';
+
+--------------------------------------------------------------------------
+-- 1.1: names, logins and hostnames judged as code points
+--------------------------------------------------------------------------
+
+-- 1.0 judged names and logins with the regular expression classes
+-- [[:space:][:cntrl:]], which follow the database's locale: a no-break
+-- space or U+0085 passed in one database and failed in another, and a
+-- value the functions refused could still be written to the table.  One
+-- C rule now serves both (name_rules.c), and a hostname may no longer hold
+-- a control character (a tab or newline in a hostname forges lines in
+-- whatever prints it).
+
+CREATE FUNCTION auth_keys.tailnet_name_is_valid(name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_tailnet_name_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.tailnet_name_is_valid(text) IS
+    'Whether a text is a valid tailnet name: 1 to 100 bytes, no space, control or invisible character (judged as Unicode code points in every encoding).';
+
+CREATE FUNCTION auth_keys.login_is_valid(login text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_login_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.login_is_valid(text) IS
+    'Whether a text is a valid login: 1 to 255 bytes, no space, control or invisible character (judged as Unicode code points in every encoding), not starting with tag:, autogroup: or role:.';
+
+CREATE FUNCTION auth_keys.hostname_is_valid(hostname text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_hostname_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.hostname_is_valid(text) IS
+    'Whether a text is a valid hostname: 1 to 255 characters, no control character (judged as Unicode code points in every encoding).';
+
+REVOKE ALL ON FUNCTION auth_keys.tailnet_name_is_valid(text),
+    auth_keys.login_is_valid(text), auth_keys.hostname_is_valid(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_keys.tailnet_name_is_valid(text),
+    auth_keys.login_is_valid(text), auth_keys.hostname_is_valid(text) TO PUBLIC;
+
+-- Rows that 1.0 let in and the new rules refuse stop the update, rather
+-- than be changed behind the owner's back; the error says where they are.
+DO $$
+DECLARE
+    bad_names   bigint;
+    bad_logins  bigint;
+    bad_hosts   bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO bad_names FROM auth_keys.tailnets
+     WHERE NOT auth_keys.tailnet_name_is_valid(name);
+    SELECT pg_catalog.count(*) INTO bad_logins FROM auth_keys.members
+     WHERE NOT auth_keys.login_is_valid(login);
+    SELECT pg_catalog.count(*) INTO bad_hosts FROM auth_keys.nodes
+     WHERE NOT auth_keys.hostname_is_valid(hostname);
+    IF bad_names OPERATOR(pg_catalog.>) 0 OR bad_logins OPERATOR(pg_catalog.>) 0
+       OR bad_hosts OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'cannot update auth_keys to 1.1: % tailnet names, % logins and % hostnames break the 1.1 rules',
+            bad_names, bad_logins, bad_hosts
+            USING ERRCODE = 'check_violation',
+                  HINT = 'Tailnet names and logins may hold no space, control or invisible character (U+00A0, U+0085 and the zero-width characters among them), hostnames no control character (tabs and newlines among them).  Correct those rows and update again.';
+    END IF;
+END
+$$;
+
+ALTER TABLE auth_keys.tailnets
+    DROP CONSTRAINT tailnets_name_check,
+    ADD CONSTRAINT tailnets_name_check CHECK (auth_keys.tailnet_name_is_valid(name));
+ALTER TABLE auth_keys.members
+    DROP CONSTRAINT members_login_check,
+    ADD CONSTRAINT members_login_check CHECK (auth_keys.login_is_valid(login));
+ALTER TABLE auth_keys.nodes
+    DROP CONSTRAINT nodes_hostname_check,
+    ADD CONSTRAINT nodes_hostname_check CHECK (auth_keys.hostname_is_valid(hostname));

@@ -27,6 +27,24 @@ CREATE FUNCTION auth_keys.tags_are_valid(tags text[]) RETURNS boolean
 COMMENT ON FUNCTION auth_keys.tags_are_valid(text[]) IS
     'Whether every element of an array is a well-formed tag, with no NULL among them (the CHECK constraints of keys and nodes).';
 
+CREATE FUNCTION auth_keys.tailnet_name_is_valid(name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_tailnet_name_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.tailnet_name_is_valid(text) IS
+    'Whether a text is a valid tailnet name: 1 to 100 bytes, no space, control or invisible character (judged as Unicode code points in every encoding).';
+
+CREATE FUNCTION auth_keys.login_is_valid(login text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_login_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.login_is_valid(text) IS
+    'Whether a text is a valid login: 1 to 255 bytes, no space, control or invisible character (judged as Unicode code points in every encoding), not starting with tag:, autogroup: or role:.';
+
+CREATE FUNCTION auth_keys.hostname_is_valid(hostname text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_hostname_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.hostname_is_valid(text) IS
+    'Whether a text is a valid hostname: 1 to 255 characters, no control character (judged as Unicode code points in every encoding).';
+
 CREATE FUNCTION auth_keys.key_status(revoked_at timestamptz, used_up_at timestamptz,
                                      expires_at timestamptz) RETURNS text
     AS 'MODULE_PATHNAME', 'auth_keys_key_status'
@@ -341,10 +359,7 @@ CREATE TABLE auth_keys.tailnets (
     device_approval boolean NOT NULL DEFAULT false,
     node_key_expiry interval NOT NULL DEFAULT '180 days',
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT tailnets_name_check
-        CHECK (pg_catalog.octet_length(name) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 100
-               AND name OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'),
+    CONSTRAINT tailnets_name_check CHECK (auth_keys.tailnet_name_is_valid(name)),
     CONSTRAINT tailnets_node_key_expiry_check
         CHECK (node_key_expiry OPERATOR(pg_catalog.>=) '1 day'::interval
                AND node_key_expiry OPERATOR(pg_catalog.<=) '180 days'::interval)
@@ -352,7 +367,7 @@ CREATE TABLE auth_keys.tailnets (
 COMMENT ON TABLE auth_keys.tailnets IS
     'Tenants: one private network each, with its own members, tags, keys and nodes.';
 COMMENT ON COLUMN auth_keys.tailnets.tailnet_id IS 'Identifier of the tailnet.';
-COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
 COMMENT ON COLUMN auth_keys.tailnets.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
 COMMENT ON COLUMN auth_keys.tailnets.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnets.created_at IS 'When the tailnet was created.';
@@ -365,11 +380,7 @@ CREATE TABLE auth_keys.members (
     -- again under the same name is not this member
     db_role     regrole UNIQUE,
     PRIMARY KEY (tailnet_id, login),
-    CONSTRAINT members_login_check
-        CHECK (pg_catalog.octet_length(login) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.octet_length(login) OPERATOR(pg_catalog.<=) 255
-               AND login OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'
-               AND login OPERATOR(pg_catalog.!~) '^(tag|autogroup|role):'),
+    CONSTRAINT members_login_check CHECK (auth_keys.login_is_valid(login)),
     CONSTRAINT members_role_check
         CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['owner', 'admin', 'it_admin',
                'network_admin', 'billing_admin', 'auditor', 'member']::text[]))
@@ -377,7 +388,7 @@ CREATE TABLE auth_keys.members (
 COMMENT ON TABLE auth_keys.members IS
     'People of a tailnet, by login, each with one role and optionally a database role that acts as them.';
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
-COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
+COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, without spaces, control or invisible characters, not starting with tag:, autogroup: or role:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
 COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
@@ -468,9 +479,7 @@ CREATE TABLE auth_keys.nodes (
     created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- no index may cover last_seen_at: node_seen relies on HOT updates
     last_seen_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT nodes_hostname_check
-        CHECK (pg_catalog.char_length(hostname) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.char_length(hostname) OPERATOR(pg_catalog.<=) 255),
+    CONSTRAINT nodes_hostname_check CHECK (auth_keys.hostname_is_valid(hostname)),
     CONSTRAINT nodes_tags_check CHECK (auth_keys.tags_are_valid(tags)),
     -- a node belongs to a user, or else takes the identity of its tags
     CONSTRAINT nodes_identity_check
@@ -484,7 +493,7 @@ COMMENT ON TABLE auth_keys.nodes IS
 COMMENT ON COLUMN auth_keys.nodes.node_id IS 'Identifier of the node.';
 COMMENT ON COLUMN auth_keys.nodes.tailnet_id IS 'The node''s tailnet.';
 COMMENT ON COLUMN auth_keys.nodes.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
-COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters, without control characters.';
 COMMENT ON COLUMN auth_keys.nodes.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
 COMMENT ON COLUMN auth_keys.nodes.tags IS 'The node''s tags.';
 COMMENT ON COLUMN auth_keys.nodes.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
@@ -990,6 +999,9 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth_keys FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth_keys.tag_is_valid(text),
     auth_keys.tags_are_valid(text[]),
+    auth_keys.tailnet_name_is_valid(text),
+    auth_keys.login_is_valid(text),
+    auth_keys.hostname_is_valid(text),
     auth_keys.key_status(timestamptz, timestamptz, timestamptz),
     auth_keys.key_uses_left(boolean, integer, integer),
     auth_keys.actor_tailnet_id(),
@@ -1139,7 +1151,7 @@ SELECT * FROM auth_keys.tailnet_list_rows();
 COMMENT ON VIEW auth_keys.tailnet_list IS
     'Operator tier: every tailnet with its settings and counts, without acting in any.';
 COMMENT ON COLUMN auth_keys.tailnet_list.tailnet_id IS 'Identifier of the tailnet.';
-COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
 COMMENT ON COLUMN auth_keys.tailnet_list.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
 COMMENT ON COLUMN auth_keys.tailnet_list.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnet_list.created_at IS 'When the tailnet was created.';

@@ -35,37 +35,13 @@
 #include "actor.h"
 #include "arguments.h"
 #include "event.h"
+#include "name_rules.h"
 #include "query.h"
 #include "tailnet.h"
 #include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_set_member);
 PG_FUNCTION_INFO_V1(auth_keys_remove_member);
-
-#define LOGIN_MAX 255
-
-/* Error unless a login is 1 to 255 bytes without spaces or control characters. */
-static void
-require_login(const char *login)
-{
-	size_t		len = strlen(login);
-
-	if (len == 0 || len > LOGIN_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must have 1 to %d bytes", LOGIN_MAX)));
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char) login[i] <= ' ' || login[i] == 0x7f)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a login must not contain spaces or control characters")));
-	if (strncmp(login, "tag:", 4) == 0 || strncmp(login, "autogroup:", 10) == 0 ||
-		strncmp(login, "role:", 5) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must not start with \"tag:\", \"autogroup:\" or \"role:\""),
-				 errdetail("Those prefixes name tags, groups and database roles.")));
-}
 
 /*
  * Revoke the keys of a member that are still valid, each with a
@@ -169,7 +145,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	role = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	require_login(login);
+	RequireLogin(login);
 	(void) RoleFromName(role);
 
 	SPI_connect();

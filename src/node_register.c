@@ -67,6 +67,7 @@
 #include "event.h"
 #include "key_format.h"
 #include "key_record.h"
+#include "name_rules.h"
 #include "node.h"
 #include "query.h"
 #include "writable.h"
@@ -316,7 +317,7 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	RequireArgument(fcinfo, 1);
 	node_key = PG_GETARG_DATUM(1);
 	hostname = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	NodeRequireHostname(hostname);
+	RequireHostname(hostname);
 
 	SPI_connect();
 	if (PG_ARGISNULL(0) || !KeyProve(PG_GETARG_TEXT_PP(0), &key))

@@ -40,9 +40,9 @@ SELECT auth_keys.grant_tier('delegate', 'regress_delegate_acme', tailnets => '{a
 -- granting adds: globex too, and acme twice changes nothing
 SELECT auth_keys.grant_tier('delegate', 'regress_delegate_acme', tailnets => '{globex,acme}');
 SELECT grantee, tier, tailnets FROM auth_keys.tier_grants()
- WHERE grantee::text LIKE 'regress\_delegate\_%' ORDER BY 1::text, 2;
+ WHERE grantee::text LIKE 'regress\_delegate\_%' ORDER BY grantee::text, tier;
 SELECT d.delegate, t.name FROM auth_keys.delegates d
-  LEFT JOIN auth_keys.tailnets t USING (tailnet_id) ORDER BY 1::text, 2;
+  LEFT JOIN auth_keys.tailnets t USING (tailnet_id) ORDER BY d.delegate::text, t.name;
 
 -- What the tier gives: act_as and the actor functions, not administration.
 SELECT f AS function,

@@ -410,7 +410,8 @@ SELECT p.oid::regprocedure AS executable_by_public
    AND p.proname NOT IN ('tag_is_valid', 'tags_are_valid', 'key_status', 'key_uses_left',
                          'actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                          'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
-                         'node_visible', 'node_status', 'invalid_key_retention')
+                         'node_visible', 'node_status', 'invalid_key_retention',
+                         'tailnet_name_is_valid', 'login_is_valid', 'hostname_is_valid')
    AND p.proname NOT LIKE 'nodekey\_%';
 
 -- ... then the helpers, which must be executable by anyone for row-level
@@ -424,8 +425,10 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.key_visible(bigint, text)', 'auth_keys.actor_sees_all_nodes()',
                     'auth_keys.node_visible(bigint, text)',
                     'auth_keys.node_status(boolean, timestamptz)',
-                    'auth_keys.invalid_key_retention()']) AS f
- ORDER BY 1::text;
+                    'auth_keys.invalid_key_retention()',
+                    'auth_keys.tailnet_name_is_valid(text)', 'auth_keys.login_is_valid(text)',
+                    'auth_keys.hostname_is_valid(text)']) AS f
+ ORDER BY f::regprocedure::text;
 
 -- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
 -- nobody's by default

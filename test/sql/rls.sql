@@ -286,7 +286,7 @@ SELECT p.oid::regprocedure, p.proparallel FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
    AND p.proname IN ('actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                      'actor_sees_all_nodes', 'tailnet_visible', 'key_visible', 'node_visible')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 SET force_parallel_mode = on;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;

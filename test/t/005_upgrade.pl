@@ -276,5 +276,56 @@ is(scalar(grep { /^- function auth_keys\.unschedule_sweep\(\) \| (member|definit
 is(scalar(@$changes), 5, 'and nothing else differs')
   or diag(join("\n", @$changes));
 
+#
+# 6. Rows 1.0 let in and 1.1 refuses stop the update, which counts them.
+#
+$node->safe_psql('postgres', 'CREATE DATABASE refused');
+# (The 1.0 functions, run by this library, already refuse them; an older
+# library, or a direct write past 1.0's constraints, let them in.)
+$node->safe_psql('refused', q{
+	CREATE EXTENSION auth_keys VERSION '1.0';
+	SELECT auth_keys.create_tailnet('acme');
+	SELECT auth_keys.set_member('acme', 'adam', 'admin');
+});
+my $refused_key = $node->safe_psql('refused', q{
+	BEGIN;
+	SELECT auth_keys.act_as('acme', 'adam') \gset
+	SELECT key FROM auth_keys.create_key(reusable => true);
+	COMMIT;
+});
+$node->safe_psql('refused', "SELECT node_id FROM auth_keys.register_node('$refused_key', '"
+	  . node_key(7, 1) . "', 'laptop')");
+$node->safe_psql('refused', q{
+	UPDATE auth_keys.tailnets SET name = 'acme' || chr(160);
+	UPDATE auth_keys.nodes SET hostname = 'laptop' || chr(9) || 'evil';
+});
+$error = sql_error($node, 'refused', 'ALTER EXTENSION auth_keys UPDATE');
+is($error->{state}, '23514', 'the update refuses rows that break the 1.1 rules');
+is($error->{message},
+	'cannot update auth_keys to 1.1: 1 tailnet names, 0 logins and 1 hostnames break the 1.1 rules',
+	'and counts them');
+like($error->{hint}, qr/no-break space|U\+00A0/, 'with a hint naming the rules');
+is($node->safe_psql('refused',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'auth_keys'}),
+	'1.0', 'the database stays at 1.0');
+# the README's way to find them, with the new library's rules
+is($node->safe_psql('refused', q{
+	CREATE FUNCTION pg_temp.tailnet_name_is_valid(text) RETURNS boolean
+	    AS 'auth_keys', 'auth_keys_tailnet_name_is_valid' LANGUAGE C IMMUTABLE STRICT;
+	CREATE FUNCTION pg_temp.hostname_is_valid(text) RETURNS boolean
+	    AS 'auth_keys', 'auth_keys_hostname_is_valid' LANGUAGE C IMMUTABLE STRICT;
+	SELECT (SELECT count(*) FROM auth_keys.tailnets WHERE NOT pg_temp.tailnet_name_is_valid(name))
+	    || ' ' || (SELECT count(*) FROM auth_keys.nodes WHERE NOT pg_temp.hostname_is_valid(hostname));
+}), '1 1', 'the rules, borrowed from the library, find the rows');
+$node->safe_psql('refused', q{
+	UPDATE auth_keys.tailnets SET name = 'acme';
+	UPDATE auth_keys.nodes SET hostname = 'laptop';
+	ALTER EXTENSION auth_keys UPDATE;
+});
+is($node->safe_psql('refused', q{
+		SELECT extversion || ' ' || count(*) FROM pg_extension, auth_keys.nodes
+		 WHERE extname = 'auth_keys' GROUP BY extversion}),
+	'1.1 1', 'once corrected, the update goes through and keeps the node');
+
 $node->stop;
 done_testing();
