@@ -105,7 +105,9 @@ JsonAddRaw(StringInfo json, const char *field, const char *value)
 /*
  * JsonAddTimestamp, JsonAddInterval
  *		Times in ISO 8601, in UTC, whatever the session's TimeZone and
- *		IntervalStyle: the audit trail reads the same to everyone.
+ *		IntervalStyle: the audit trail reads the same to everyone.  The
+ *		infinite times, which a DBA may write into a row, are "infinity"
+ *		and "-infinity", as timestamptz spells them.
  */
 void
 JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value)
@@ -114,6 +116,11 @@ JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value)
 	fsec_t		fsec;
 	char		buf[MAXDATELEN + 1];
 
+	if (TIMESTAMP_NOT_FINITE(value))
+	{
+		JsonAddText(json, field, TIMESTAMP_IS_NOBEGIN(value) ? "-infinity" : "infinity");
+		return;
+	}
 	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
 	tm.tm_isdst = 0;			/* UTC has no daylight saving; print "+00:00" */

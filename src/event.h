@@ -15,11 +15,11 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
-/* no node, no tailnet (ids start at 1) */
+/*
+ * No node; no tailnet (ids start at 1): the record of a deleted tailnet
+ * outlives it, and a TRUNCATE concerns every tailnet.
+ */
 #define EVENT_NO_NODE		0
-#define EVENT_NO_TAILNET	0
-
-/* no tailnet: the record of a deleted tailnet outlives it */
 #define EVENT_NO_TAILNET	0
 
 extern void EventRecord(const char *actor, int64 tailnet_id,
