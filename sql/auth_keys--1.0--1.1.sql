@@ -1166,3 +1166,14 @@ ALTER TABLE auth_keys.members
 ALTER TABLE auth_keys.nodes
     DROP CONSTRAINT nodes_hostname_check,
     ADD CONSTRAINT nodes_hostname_check CHECK (auth_keys.hostname_is_valid(hostname));
+
+--------------------------------------------------------------------------
+-- 1.1: the functions that take a key keep their statement out of the log
+--------------------------------------------------------------------------
+
+-- A refused call's statement would be logged with the key in it when the
+-- key is a literal; these errors are raised while the function's own
+-- setting holds.
+ALTER FUNCTION auth_keys.validate_key(text) SET log_min_error_statement = panic;
+ALTER FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text)
+    SET log_min_error_statement = panic;

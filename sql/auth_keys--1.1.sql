@@ -935,12 +935,17 @@ COMMENT ON FUNCTION auth_keys.set_node_tags(bigint, text[]) IS
 -- Node-facing tier
 --------------------------------------------------------------------------
 
+-- The functions that take a key keep the statement that called them out of
+-- the server log when they refuse it (log_min_error_statement = panic, for
+-- the errors they raise): a key sent as a literal would be in its text.
+-- Keys sent as bind parameters never are (see the README).
 CREATE FUNCTION auth_keys.validate_key(key text)
     RETURNS TABLE (key_id text, tailnet text, status text, reusable boolean,
                    ephemeral boolean, preauthorized boolean, tags text[],
                    expires_at timestamptz, uses_left integer)
     AS 'MODULE_PATHNAME', 'auth_keys_validate_key'
     LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.validate_key(text) IS
     'Node tier: what a presented key would do, spending nothing and recording nothing; status valid, expired, revoked, used or invalid.';
@@ -951,6 +956,7 @@ CREATE FUNCTION auth_keys.register_node(key text, node_key auth_keys.nodekey, ho
                    node_key_expires_at timestamptz, reauthenticated boolean)
     AS 'MODULE_PATHNAME', 'auth_keys_register_node'
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text) IS
     'Node tier: prove a key, spend one use and enrol (or re-authenticate) the node, atomically; a refused key is SQLSTATE 28000.';
