@@ -12,6 +12,11 @@
 --   enrol_service  the backend that talks to devices (node tier)
 --
 -- The superuser only installs, grants the tiers, and plays the DBA.
+--
+-- psql 15 has no bind parameters, so the keys below are psql variables,
+-- which end up in the text of each statement.  A backend in service sends
+-- them as bind parameters instead, as the README's examples do, so that no
+-- log and no pg_stat_activity ever shows them.
 
 \set ON_ERROR_STOP 1
 \set SHOW_CONTEXT never

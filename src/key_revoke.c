@@ -71,8 +71,9 @@ auth_keys_revoke_key(PG_FUNCTION_ARGS)
 
 	/*
 	 * A key the actor may not see (another tailnet's, or another member's
-	 * for those who see only their own) answers as an unknown key id, and
-	 * is not locked: the actor learns nothing about it.
+	 * for those who see only their own) answers as an unknown key id: the
+	 * actor learns nothing about it.  (Another tailnet's key is not even
+	 * locked; another member's is, until this error ends the transaction.)
 	 */
 	if (!found || !(RoleSeesAllKeys(actor->role) || own))
 		ereport(ERROR,
