@@ -165,6 +165,23 @@ like($err, qr/42501: permission denied to generate authentication keys/,
 my $nk = node_key(7, 1);
 ($out, $err) = client('pool_enrol', qq{SELECT authorized FROM auth_keys.register_node('$key', '$nk', 'pooled-1')});
 is($out, 't', 'the node-facing backend enrols a node through the pooler');
+# the README's way, with the key as a bind parameter: pgbench's extended
+# protocol with unnamed statements, which a transaction pooler passes on
+my $script = "$dir/bound.sql";
+PostgreSQL::Test::Utils::append_to_file($script,
+	"SELECT node_id FROM auth_keys.register_node(:key, :node_key, :hostname);\n");
+my ($bound_out, $bound_err) = ('', '');
+my $bound_ok = IPC::Run::run(
+	[
+		'pgbench', '-n', '-t', '2', '-M', 'extended', '-h', $dir, '-p', $port,
+		'-U', 'pool_enrol', '-D', "key=$key", '-D', 'node_key=' . node_key(7, 3),
+		'-D', 'hostname=bound-1', '-f', $script, 'app'
+	],
+	'>', \$bound_out, '2>', \$bound_err);
+ok($bound_ok, 'a registration with the key as a bind parameter goes through the pooler')
+  or diag($bound_err);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM auth_keys.nodes WHERE hostname = 'bound-1'}),
+	'1', 'and enrols the node once, twice presented');
 ($out, $err) = client('pool_enrol', qq{SELECT status || ' ' || lock_status FROM auth_keys.node_status('$nk')});
 is($out, 'active not_locked', 'node_status answers through the pooler');
 ($out, $err) = client('pool_enrol', qq{SELECT string_agg(status, ',') FROM auth_keys.nodes_seen(ARRAY['$nk', '@{[node_key(7, 2)]}']::auth_keys.nodekey[])});
@@ -172,9 +189,9 @@ is($out, 'active,unknown', 'and nodes_seen');
 ($out, $err) = client('pool_console', q{
 	BEGIN;
 	SET LOCAL ROLE pool_alice;
-	SELECT string_agg(hostname, ',') FROM auth_keys.node_list;
+	SELECT string_agg(hostname, ',' ORDER BY hostname) FROM auth_keys.node_list;
 	COMMIT;});
-is($out, 'pooled-1', 'a mapped role with SET LOCAL ROLE lists the node');
+is($out, 'bound-1,pooled-1', 'a mapped role with SET LOCAL ROLE lists the nodes');
 
 #
 # What the README says not to do, and why: session state stays on the
