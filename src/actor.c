@@ -47,12 +47,12 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 
 #include "actor.h"
@@ -366,8 +366,7 @@ bool
 CallerIsOperator(void)
 {
 	Oid			argtypes[3] = {TEXTOID, BOOLOID, INTERVALOID};
-	List	   *name = list_make2(makeString("auth_keys"),
-								  makeString("create_tailnet"));
+	List	   *name = stringToQualifiedNameList("auth_keys.create_tailnet");
 	Oid			fn = LookupFuncName(name, 3, argtypes, false);
 
 	return pg_proc_aclcheck(fn, GetOuterUserId(), ACL_EXECUTE) == ACLCHECK_OK;

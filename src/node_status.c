@@ -202,7 +202,7 @@ auth_keys_nodes_seen(PG_FUNCTION_ARGS)
 	/* one row per node key given, in the order given */
 	for (int i = 0; i < count; i++)
 	{
-		SeenNode	key;
+		SeenNode	key = {0};
 		SeenNode   *node;
 		Datum		values[2];
 		bool		nulls[2] = {false, false};

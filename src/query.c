@@ -65,7 +65,7 @@ query_prepare(SqlStatement *query)
 uint64
 QueryRun(SqlStatement *query, Datum *values, const char *nulls, bool read_only)
 {
-	int			rc;
+	int			rc = 0;
 
 	query_prepare(query);
 	if (read_only)
@@ -160,7 +160,7 @@ QueryGetText(uint64 row, int column)
 uint64
 QueryRunLatest(SqlStatement *query, Datum *values, const char *nulls)
 {
-	int			rc;
+	int			rc = 0;
 
 	query_prepare(query);
 	own_writes++;
