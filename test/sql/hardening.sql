@@ -402,7 +402,8 @@ SELECT p.oid::regprocedure AS unpinned_late_bound
 
 -- No function is executable by PUBLIC but the harmless helpers that policies,
 -- constraints and views call as the caller (and the nodekey type's support
--- functions, which are harmless too); first the others (no rows) ...
+-- functions, which are harmless too, and lock_decode, which reads no
+-- table); first the others (no rows) ...
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
@@ -410,7 +411,8 @@ SELECT p.oid::regprocedure AS executable_by_public
    AND p.proname NOT IN ('tag_is_valid', 'tags_are_valid', 'key_status', 'key_uses_left',
                          'actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                          'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
-                         'node_visible', 'node_status', 'invalid_key_retention')
+                         'node_visible', 'node_status', 'invalid_key_retention',
+                         'node_lock_status', 'lock_decode')
    AND p.proname NOT LIKE 'nodekey\_%';
 
 -- ... then the helpers, which must be executable by anyone for row-level
@@ -424,7 +426,9 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.key_visible(bigint, text)', 'auth_keys.actor_sees_all_nodes()',
                     'auth_keys.node_visible(bigint, text)',
                     'auth_keys.node_status(boolean, timestamptz)',
-                    'auth_keys.invalid_key_retention()']) AS f
+                    'auth_keys.invalid_key_retention()',
+                    'auth_keys.node_lock_status(boolean, boolean, boolean)',
+                    'auth_keys.lock_decode(bytea, text)']) AS f
  ORDER BY 1::text;
 
 -- the tier functions, grant_tier and revoke_tier are nobody's by default
@@ -435,6 +439,7 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'configure_tailnet', 'act_as', 'create_key', 'revoke_key',
                      'delete_node', 'approve_node', 'set_node_key_expiry', 'set_node_tags',
                      'validate_key', 'register_node', 'node_seen',
+                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable',
                      'grant_tier', 'revoke_tier', 'tier_functions')
  ORDER BY 1;
 
