@@ -21,11 +21,12 @@
 #                 specs (test/fixtures/lock_fixtures.sql)
 #   --auth-key KEY   the auth key that the pre-signed scenario wraps, and
 #                 whose id its lock key names (a real one, for the SQL tests)
+#   --scenarios NAMES  only these scenarios, comma-separated
 #
 # Copyright (c) 2026, auth_keys developers
 #
 # Usage: oracle.py [--json FILE] [--text FILE] [--seeds DIR] [--fixtures FILE]
-#                  [--auth-key KEY]
+#                  [--auth-key KEY] [--scenarios NAMES]
 #        (no argument: the self-check only)
 
 import argparse
@@ -1142,11 +1143,15 @@ def main():
     parser.add_argument('--seeds')
     parser.add_argument('--fixtures')
     parser.add_argument('--auth-key', help='the auth key the pre-signed scenario wraps')
+    parser.add_argument('--scenarios', help='only these scenarios (names, comma-separated)')
     args = parser.parse_args()
     self_check()
     if args.auth_key:
         PRESIGNED_AUTH_KEY = args.auth_key
     scenarios = build()
+    if args.scenarios:
+        wanted = args.scenarios.split(',')
+        scenarios = [sc for sc in scenarios if sc.name in wanted]
     if args.fixtures:
         with open(args.fixtures, 'w') as f:
             f.write(fixtures_sql(fixtures()))
