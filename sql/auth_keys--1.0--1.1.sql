@@ -256,9 +256,8 @@ COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the k
 
 -- One row per tailnet with Tailnet Lock on: made by its genesis AUM,
 -- deleted (with the log, the trusted keys and the signatures) when the
--- lock is disabled.  Every lock table references it, so that deleting it
--- takes everything along, and a signature being stored holds it (the
--- foreign key's KEY SHARE lock) against a concurrent disablement.
+-- lock is disabled.  The log and the trusted keys reference it, so that
+-- deleting it takes them along.
 CREATE TABLE auth_keys.lock_authorities (
     tailnet_id      bigint PRIMARY KEY REFERENCES auth_keys.tailnets ON DELETE CASCADE,
     genesis_hash    bytea NOT NULL,
@@ -336,22 +335,28 @@ COMMENT ON COLUMN auth_keys.lock_trusted_keys.key_id IS 'The key''s id: its 32-b
 COMMENT ON COLUMN auth_keys.lock_trusted_keys.votes IS 'The key''s votes, 1 to 4096.';
 COMMENT ON COLUMN auth_keys.lock_trusted_keys.key IS 'The key as the head''s state holds it, canonical CBOR with its meta (see lock_decode with ''key'').';
 
--- The node key signature of each signed node, and the trusted key at the
--- bottom of its chain: a node is "signed" while that key is trusted at
--- the head, "key_removed" once it is not, with no signature verified again.
+-- The node key signature of each signed node, the trusted key at the
+-- bottom of its chain, and the authority (by its genesis) it was verified
+-- under: a node is "signed" while that key is trusted at the head of that
+-- authority, "key_removed" once it is not, with no signature verified
+-- again.  Registrations take no lock on the authority: a signature stored
+-- while the lock is being disabled counts for no later authority.
 CREATE TABLE auth_keys.lock_node_signatures (
     node_id         bigint PRIMARY KEY REFERENCES auth_keys.nodes ON DELETE CASCADE,
-    tailnet_id      bigint NOT NULL REFERENCES auth_keys.lock_authorities ON DELETE CASCADE,
+    tailnet_id      bigint NOT NULL,
+    genesis_hash    bytea NOT NULL,
     signature       bytea NOT NULL,
     authorizing_key bytea NOT NULL,
     signed_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT lock_node_signatures_key_check
-        CHECK (pg_catalog.length(authorizing_key) OPERATOR(pg_catalog.=) 32)
+        CHECK (pg_catalog.length(authorizing_key) OPERATOR(pg_catalog.=) 32
+               AND pg_catalog.length(genesis_hash) OPERATOR(pg_catalog.=) 32)
 );
 COMMENT ON TABLE auth_keys.lock_node_signatures IS
     'Node key signatures of the nodes of locked tailnets, each verified when it was stored.';
 COMMENT ON COLUMN auth_keys.lock_node_signatures.node_id IS 'The signed node.';
 COMMENT ON COLUMN auth_keys.lock_node_signatures.tailnet_id IS 'The node''s tailnet.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.genesis_hash IS 'Genesis of the authority the signature was verified under.';
 COMMENT ON COLUMN auth_keys.lock_node_signatures.signature IS 'The node key signature, canonical CBOR (see lock_decode).';
 COMMENT ON COLUMN auth_keys.lock_node_signatures.authorizing_key IS 'Id of the trusted key at the bottom of the signature''s chain.';
 COMMENT ON COLUMN auth_keys.lock_node_signatures.signed_at IS 'When the signature was verified and stored.';
@@ -420,6 +425,7 @@ SELECT n.node_id, t.name AS tailnet, n.hostname, n.node_key, n.user_login, n.tag
   JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
   LEFT JOIN auth_keys.lock_authorities a ON a.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
   LEFT JOIN auth_keys.lock_node_signatures s ON s.node_id OPERATOR(pg_catalog.=) n.node_id
+                                            AND s.genesis_hash OPERATOR(pg_catalog.=) a.genesis_hash
   LEFT JOIN auth_keys.lock_trusted_keys k ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id
                                          AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key
  WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);

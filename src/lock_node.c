@@ -18,9 +18,13 @@
  * public data, and register_node refuses it only after the auth key was
  * proven.
  *
- * The signature is stored with its authorizing key; from then on the
- * node's lock status is read, not verified again: "signed" while that key
- * is trusted at the head, "key_removed" once it is not (node_list).
+ * The signature is stored with its authorizing key and the genesis of the
+ * authority; from then on the node's lock status is read, not verified
+ * again: "signed" while that key is trusted at that authority's head,
+ * "key_removed" once it is not (node_list).  No lock is taken on the
+ * authority: a RemoveKey committing meanwhile makes the node key_removed
+ * as soon as it commits, and a disablement committing meanwhile leaves a
+ * signature of an authority that is gone, which counts for none.
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -78,23 +82,25 @@ bound_auth_key(const TkaKey *key, TkaBytes *value)
 
 /*
  * Verify a node key signature for node_key against the tailnet's trusted
- * keys and for the auth key auth_key_id (NULL: none known), and store it
- * as node_id's.  Returns the authorizing key's id in authorizing (32
- * bytes).
+ * keys, and for the auth key auth_key_id (NULL: none known), and store it
+ * as node_id's.  Returns false, having checked only that the signature is
+ * well formed, when the tailnet has no Tailnet Lock; the authorizing key's
+ * id is then in authorizing (32 bytes).
  */
-static void
+static bool
 verify_and_store(int64 tailnet_id, const char *auth_key_id, SignedFor signed_for,
 				 const uint8 *node_key, int64 node_id, bytea *signature,
 				 uint8 *authorizing)
 {
 	static SqlStatement store = {
 		"INSERT INTO auth_keys.lock_node_signatures"
-		"  (node_id, tailnet_id, signature, authorizing_key)"
-		" VALUES ($1, $2, $3, $4)"
+		"  (node_id, tailnet_id, genesis_hash, signature, authorizing_key)"
+		" VALUES ($1, $2, $3, $4, $5)"
 		" ON CONFLICT (node_id) DO UPDATE"
-		"   SET tailnet_id = excluded.tailnet_id, signature = excluded.signature,"
-		"       authorizing_key = excluded.authorizing_key, signed_at = pg_catalog.now()",
-		4, {INT8OID, INT8OID, BYTEAOID, BYTEAOID}
+		"   SET tailnet_id = excluded.tailnet_id, genesis_hash = excluded.genesis_hash,"
+		"       signature = excluded.signature, authorizing_key = excluded.authorizing_key,"
+		"       signed_at = pg_catalog.now()",
+		5, {INT8OID, INT8OID, BYTEAOID, BYTEAOID, BYTEAOID}
 	};
 	MemoryContext caller = CurrentMemoryContext;
 	TkaNodeKeySig sig;
@@ -103,16 +109,27 @@ verify_and_store(int64 tailnet_id, const char *auth_key_id, SignedFor signed_for
 	TkaBytes	bound;
 	TkaKey		key;
 	TkaState	trusted;
-	Datum		values[4];
+	uint8		genesis[TKA_HASH_LEN];
+	LockKeyTrust trust;
+	bool		has_key;
+	static const uint8 nothing[1] = {0};
+	const TkaBytes no_key = {nothing, 0};
+	Datum		values[5];
 
 	if (LockDecode(LOCK_SIGNATURE, (const uint8 *) VARDATA_ANY(signature),
-				   VARSIZE_ANY_EXHDR(signature), &sig, &err) != TKA_OK ||
-		TkaNodeKeySigAuthorizingKey(&sig, &key_id, &err) != TKA_OK)
+				   VARSIZE_ANY_EXHDR(signature), &sig, &err) != TKA_OK)
 		LockRefuse(LOCK_SIGNATURE, &err, 0);
+	has_key = TkaNodeKeySigAuthorizingKey(&sig, &key_id, &err) == TKA_OK;
 
 	/* the only trusted key the chain can rest on, if it is trusted */
+	memset(&key, 0, sizeof(key));
+	trust = LockTrustedKeyGet(tailnet_id, has_key ? &key_id : &no_key, genesis, &key);
+	if (trust == LOCK_NOT_LOCKED)
+		return false;
+	if (!has_key)
+		LockRefuse(LOCK_SIGNATURE, &err, 0);
 	TkaStateInitEmpty(&trusted);
-	if (LockTrustedKeyGet(tailnet_id, &key_id, &key))
+	if (trust == LOCK_KEY_TRUSTED)
 	{
 		trusted.keys_null = false;
 		trusted.nkeys = 1;
@@ -137,10 +154,13 @@ verify_and_store(int64 tailnet_id, const char *auth_key_id, SignedFor signed_for
 	memcpy(authorizing, key_id.data, TKA_KEY_LEN);
 	values[0] = Int64GetDatum(node_id);
 	values[1] = Int64GetDatum(tailnet_id);
-	values[2] = PointerGetDatum(signature);
-	values[3] = PointerGetDatum(LockBytea(key_id.data, key_id.len));
+	values[2] = PointerGetDatum(LockBytea(genesis, TKA_HASH_LEN));
+	values[3] = PointerGetDatum(signature);
+	values[4] = PointerGetDatum(LockBytea(key_id.data, key_id.len));
 	QueryRun(&store, values, NULL, false);
+	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(caller);
+	return true;
 }
 
 /*
@@ -161,19 +181,8 @@ LockEnrolNode(int64 tailnet_id, const char *auth_key_id, const uint8 *node_key,
 
 	if (signature == NULL)
 		return false;
-	if (!LockAuthorityHold(tailnet_id))
-	{
-		TkaNodeKeySig sig;
-		TkaError	err;
-
-		if (LockDecode(LOCK_SIGNATURE, (const uint8 *) VARDATA_ANY(signature),
-					   VARSIZE_ANY_EXHDR(signature), &sig, &err) != TKA_OK)
-			LockRefuse(LOCK_SIGNATURE, &err, 0);
-		return false;
-	}
-	verify_and_store(tailnet_id, auth_key_id, FOR_REGISTRATION, node_key, node_id,
-					 signature, authorizing);
-	return true;
+	return verify_and_store(tailnet_id, auth_key_id, FOR_REGISTRATION, node_key,
+							node_id, signature, authorizing);
 }
 
 /*
@@ -211,13 +220,12 @@ auth_keys_lock_sign_node(PG_FUNCTION_ARGS)
 	tailnet_id = DatumGetInt64(QueryGetNotNull(0, 2));
 	auth_key_id = QueryGetText(0, 3);
 
-	if (!LockAuthorityHold(tailnet_id))
+	if (!verify_and_store(tailnet_id, auth_key_id, FOR_ENROLLED_NODE,
+						  (const uint8 *) DatumGetPointer(node_key), node_id,
+						  PG_GETARG_BYTEA_PP(1), authorizing))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the node's tailnet has no Tailnet Lock")));
-	verify_and_store(tailnet_id, auth_key_id, FOR_ENROLLED_NODE,
-					 (const uint8 *) DatumGetPointer(node_key), node_id,
-					 PG_GETARG_BYTEA_PP(1), authorizing);
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "authorizing_key", LockHex(authorizing, TKA_KEY_LEN));

@@ -121,29 +121,6 @@ LockAuthorityGet(int64 tailnet_id, LockAuthority *out)
 	return found;
 }
 
-/*
- * LockAuthorityHold
- *		Whether the tailnet has an authority, which is then held (KEY SHARE)
- *		until the end of the transaction: a disablement waits, and one that
- *		committed first is seen.
- */
-bool
-LockAuthorityHold(int64 tailnet_id)
-{
-	static SqlStatement hold = {
-		"SELECT FROM auth_keys.lock_authorities"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
-		1, {INT8OID}
-	};
-	MemoryContext caller = CurrentMemoryContext;
-	Datum		id = Int64GetDatum(tailnet_id);
-	bool		found;
-
-	found = QueryRun(&hold, &id, NULL, false) > 0;
-	done(caller);
-	return found;
-}
-
 /* LockAuthorityCreate: a new authority whose genesis is also its head. */
 void
 LockAuthorityCreate(int64 tailnet_id, const uint8 *genesis)
@@ -183,12 +160,16 @@ LockAuthoritySetHead(int64 tailnet_id, const uint8 *head)
 
 /*
  * LockAuthorityDelete
- *		Remove the authority; its log, trusted keys and node key signatures
- *		go with it (ON DELETE CASCADE).
+ *		Remove the authority and the node key signatures verified under it;
+ *		its log and trusted keys go with it (ON DELETE CASCADE).
  */
 void
 LockAuthorityDelete(int64 tailnet_id)
 {
+	static SqlStatement signatures = {
+		"DELETE FROM auth_keys.lock_node_signatures WHERE tailnet_id OPERATOR(pg_catalog.=) $1",
+		1, {INT8OID}
+	};
 	static SqlStatement delete = {
 		"DELETE FROM auth_keys.lock_authorities WHERE tailnet_id OPERATOR(pg_catalog.=) $1",
 		1, {INT8OID}
@@ -196,6 +177,8 @@ LockAuthorityDelete(int64 tailnet_id)
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		id = Int64GetDatum(tailnet_id);
 
+	QueryRun(&signatures, &id, NULL, false);
+	done(caller);
 	QueryRun(&delete, &id, NULL, false);
 	done(caller);
 }
@@ -376,36 +359,53 @@ LockTrustedKeysSet(int64 tailnet_id, const TkaState *state)
 
 /*
  * LockTrustedKeyGet
- *		The key trusted at the tailnet's head with that id, decoded into key
- *		(pointing into memory of the caller's context); false when none is.
+ *		Whether the tailnet has an authority (its genesis then in genesis)
+ *		and trusts the key with that id at its head (decoded then into key,
+ *		pointing into memory of the caller's context).  One read, no lock:
+ *		what a registration needs of the authority.
  */
-bool
-LockTrustedKeyGet(int64 tailnet_id, const TkaBytes *key_id, TkaKey *key)
+LockKeyTrust
+LockTrustedKeyGet(int64 tailnet_id, const TkaBytes *key_id, uint8 *genesis,
+				  TkaKey *key)
 {
 	static SqlStatement get = {
-		"SELECT key FROM auth_keys.lock_trusted_keys"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1 AND key_id OPERATOR(pg_catalog.=) $2",
+		"SELECT a.genesis_hash, k.key FROM auth_keys.lock_authorities a"
+		"  LEFT JOIN auth_keys.lock_trusted_keys k"
+		"    ON k.tailnet_id OPERATOR(pg_catalog.=) a.tailnet_id"
+		"   AND k.key_id OPERATOR(pg_catalog.=) $2"
+		" WHERE a.tailnet_id OPERATOR(pg_catalog.=) $1",
 		2, {INT8OID, BYTEAOID}
 	};
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		values[2];
 	bytea	   *stored = NULL;
+	bool		locked;
 	TkaError	err;
 
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PointerGetDatum(LockBytea(key_id->data, key_id->len));
-	if (QueryRun(&get, values, NULL, false) > 0)
+	locked = QueryRun(&get, values, NULL, false) > 0;
+	if (locked)
 	{
+		bool		isnull;
+		Datum		value;
+
+		if (!get_hash(0, 1, genesis))
+			corrupt("an authority's hash is not 32 bytes long");
+		value = QueryGet(0, 2, &isnull);
 		MemoryContextSwitchTo(caller);
-		stored = DatumGetByteaPCopy(QueryGetNotNull(0, 1));
+		if (!isnull)
+			stored = DatumGetByteaPCopy(value);
 	}
 	done(caller);
+	if (!locked)
+		return LOCK_NOT_LOCKED;
 	if (stored == NULL)
-		return false;
+		return LOCK_KEY_UNTRUSTED;
 	if (LockDecode(LOCK_KEY, (const uint8 *) VARDATA(stored), VARSIZE(stored) - VARHDRSZ,
 				   key, &err) != TKA_OK)
 		corrupt("a trusted key does not decode");
-	return true;
+	return LOCK_KEY_TRUSTED;
 }
 
 /* LockStateDecode: a stored state, decoded (pointing into "stored"). */

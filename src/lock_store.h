@@ -37,7 +37,6 @@ typedef struct LockStoredAum
 
 extern int64 LockTailnetLockForUpdate(const char *tailnet);
 extern bool LockAuthorityGet(int64 tailnet_id, LockAuthority *out);
-extern bool LockAuthorityHold(int64 tailnet_id);
 extern void LockAuthorityCreate(int64 tailnet_id, const uint8 *genesis);
 extern void LockAuthoritySetHead(int64 tailnet_id, const uint8 *head);
 extern void LockAuthorityDelete(int64 tailnet_id);
@@ -47,8 +46,16 @@ extern void LockAumInsert(int64 tailnet_id, const LockStoredAum *aum,
 extern int	LockAumChildren(int64 tailnet_id, const uint8 *parent, int32 depth,
 							TkaForkCandidate **children);
 extern void LockTrustedKeysSet(int64 tailnet_id, const TkaState *state);
-extern bool LockTrustedKeyGet(int64 tailnet_id, const TkaBytes *key_id,
-							  TkaKey *key);
+/* What LockTrustedKeyGet found. */
+typedef enum LockKeyTrust
+{
+	LOCK_NOT_LOCKED,			/* the tailnet has no authority */
+	LOCK_KEY_UNTRUSTED,			/* it has, and does not trust the key */
+	LOCK_KEY_TRUSTED			/* it trusts the key at its head */
+} LockKeyTrust;
+
+extern LockKeyTrust LockTrustedKeyGet(int64 tailnet_id, const TkaBytes *key_id,
+									  uint8 *genesis, TkaKey *key);
 extern void LockStateDecode(const bytea *stored, TkaState *state);
 
 #endif							/* LOCK_STORE_H */

@@ -1067,6 +1067,10 @@ def fixtures():
         [Key(F_ADMIN.pub, 2), Key(F_SIGNER.pub, 1), Key(F_PRE.pub, 1, {'purpose': 'pre-auth key'})],
         ids=(11, 13), signers=(F_ADMIN,), disablement=[disablement_kdf(F_SECRET)]),
         'genesis: admin (2), signer (1), pre-auth lock key (1)')
+    add('lock_genesis2', genesis(
+        [Key(F_ADMIN.pub, 2), Key(F_SIGNER.pub, 1), Key(F_PRE.pub, 1, {'purpose': 'pre-auth key'})],
+        ids=(17, 19), signers=(F_ADMIN,), disablement=[disablement_kdf(F_SECRET)]).encode(),
+        'another genesis with the same keys (another authority: other state ids)')
     a = submitted('lock_add', Aum(ADD_KEY, parent=g.hash(),
                                   key=Key(F_EXTRA.pub, 1, {'name': 'extra'})).sign(F_ADMIN),
                   'AddKey extra, after the genesis, by admin (weight 2)')
