@@ -424,5 +424,31 @@ my $log = substr(slurp_file($node->logfile), $log_start);
 like($log, qr/invalid authentication key/, 'the server logged the refusals');
 unlike($log, qr/\Q$private\E|\Q$credential\E|--TL/, 'no log line holds the wrapped key or its parts');
 
+#
+# 4. pg_dump keeps the authorities, their logs, trusted keys and signatures
+#
+my $lock_facts = q{
+	SELECT n.name || ' ' || encode(a.head_hash, 'hex') || ' '
+	       || (SELECT count(*) FROM auth_keys.lock_updates u WHERE u.tailnet_id = a.tailnet_id) || ' '
+	       || (SELECT count(*) FROM auth_keys.lock_trusted_keys k WHERE k.tailnet_id = a.tailnet_id) || ' '
+	       || (SELECT count(*) FROM auth_keys.lock_node_signatures s WHERE s.tailnet_id = a.tailnet_id)
+	  FROM auth_keys.lock_authorities a JOIN auth_keys.tailnets n USING (tailnet_id)
+	 ORDER BY n.name};
+my $before = $node->safe_psql('lock', $lock_facts);
+my $dump = "$tmp/lock.dump";
+IPC::Run::run([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('lock') ], '2>', \$dump_err)
+  or die "pg_dump: $dump_err";
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+my $restore_err;
+IPC::Run::run([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
+	'2>', \$restore_err) or die "pg_restore: $restore_err";
+cmp_ok(scalar(split /\n/, $before), '>=', 9, 'authorities to dump');
+is($node->safe_psql('restored', $lock_facts), $before,
+	'a restored database has the same authorities, heads, logs, trusted keys and signatures');
+is($node->safe_psql('restored', "SET ROLE lock_node;
+		SELECT encode(auth_keys.lock_submit('oracle-forks', '{}'), 'hex') = "
+		  . "encode(auth_keys.lock_head('oracle-forks'), 'hex')"),
+	't', 'and the restored log takes submissions');
+
 $node->stop;
 done_testing();
