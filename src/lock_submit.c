@@ -261,7 +261,8 @@ auth_keys_lock_submit(PG_FUNCTION_ARGS)
 		TkaState	state;
 		StringInfoData detail;
 
-		if (!genesis_now)
+		/* a new authority was made with its genesis as head */
+		if (!genesis_now || memcmp(authority.head, authority.genesis, TKA_HASH_LEN) != 0)
 			LockAuthoritySetHead(tailnet_id, authority.head);
 		if (!LockAumGet(tailnet_id, authority.head, &head))
 			elog(ERROR, "the head of the authority log is not stored");

@@ -2,7 +2,7 @@
 --
 -- The Tailnet Lock part of a benchmark database (after setup.sql, in the
 -- same database): a second tailnet, lock.example, locked by the genesis of
--- test/bench/lock_signatures.py, with ten reusable keys of its own (ids from 90000001 on, which setup.sql never reaches)
+-- test/bench/lock_signatures.py, with a thousand reusable keys of its own (ids from 90000001 on, which setup.sql never reaches)
 -- (bench.lock_sample, made as setup.sql makes keys), the pool of node keys
 -- with their Direct signatures (bench.lock_nodes), which the signed
 -- registrations take one by one (bench.lock_next), and as many other node
@@ -22,7 +22,7 @@ SELECT auth_keys.set_member('lock.example', 'bench@example.com', 'admin') \g /de
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, expires_at, secret_hash)
 SELECT bench.key_id(90000000 + i), :lock_tailnet_id, 'bench@example.com', true,
        now() + interval '90 days', sha256(convert_to(bench.secret(90000000 + i), 'UTF8'))
-  FROM generate_series(1, 10) AS i;
+  FROM generate_series(1, 1000) AS i;
 
 CREATE TABLE bench.lock_sample (
     i       integer PRIMARY KEY,
@@ -31,7 +31,7 @@ CREATE TABLE bench.lock_sample (
 INSERT INTO bench.lock_sample
 SELECT i, regress_with_checksum(current_setting('auth_keys.key_prefix') || '-auth-'
                                 || bench.key_id(90000000 + i) || '-' || bench.secret(90000000 + i))
-  FROM generate_series(1, 10) AS i;
+  FROM generate_series(1, 1000) AS i;
 
 CREATE TABLE bench.lock_nodes (
     i           integer PRIMARY KEY,

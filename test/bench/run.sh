@@ -432,8 +432,6 @@ pair "register_node" "" off ours "$small" register_ours "PL/pgSQL + bcrypt" "$sm
 say "register_node with and without a node key signature (Tailnet Lock)"
 pair "register_node in a locked tailnet" "" off "signed" "$small" register_lock_signed \
     "unsigned" "$small" register_lock_unsigned
-pair "register_node, unsigned" "" off "locked tailnet" "$small" register_lock_unsigned \
-    "tailnet without lock" "$small" register_ours
 
 say "node_seen, create_key"
 pair "node_seen" "" off ours "$small" node_seen_ours "bare UPDATE" "$small" node_seen_bare

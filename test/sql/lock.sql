@@ -232,6 +232,7 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_lock_node;
 SELECT auth_keys.lock_submit('globex', ARRAY[:'lock_genesis', :'lock_add']::bytea[])
        = pg_temp.h(:'lock_add') AS head_is_add;
+SELECT auth_keys.lock_head('globex') = pg_temp.h(:'lock_add') AS head_is_add;
 -- Direct signatures, a rotation, and a pre-signed enrolment (a rotation
 -- over the pre-auth lock key's credential; its key names no auth key)
 SELECT tailnet, reauthenticated

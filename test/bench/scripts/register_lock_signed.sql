@@ -6,7 +6,7 @@
 --
 -- Copyright (c) 2026, auth_keys developers
 
-\set k random(1, 10)
+\set k random(1, 1000)
 SELECT r.* FROM bench.lock_nodes n,
        auth_keys.register_node((SELECT key FROM bench.lock_sample WHERE i = :k),
                                n.node_key, 'bench-lock', n.signature) AS r
