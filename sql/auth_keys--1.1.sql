@@ -27,6 +27,24 @@ CREATE FUNCTION auth_keys.tags_are_valid(tags text[]) RETURNS boolean
 COMMENT ON FUNCTION auth_keys.tags_are_valid(text[]) IS
     'Whether every element of an array is a well-formed tag, with no NULL among them (the CHECK constraints of keys and nodes).';
 
+CREATE FUNCTION auth_keys.tailnet_name_is_valid(name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_tailnet_name_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.tailnet_name_is_valid(text) IS
+    'Whether a text is a valid tailnet name: 1 to 100 bytes, no space, control or invisible character (judged as Unicode code points in every encoding).';
+
+CREATE FUNCTION auth_keys.login_is_valid(login text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_login_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.login_is_valid(text) IS
+    'Whether a text is a valid login: 1 to 255 bytes, no space, control or invisible character (judged as Unicode code points in every encoding), not starting with tag:, autogroup: or role:.';
+
+CREATE FUNCTION auth_keys.hostname_is_valid(hostname text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'auth_keys_hostname_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.hostname_is_valid(text) IS
+    'Whether a text is a valid hostname: 1 to 255 characters, no control character (judged as Unicode code points in every encoding).';
+
 CREATE FUNCTION auth_keys.key_status(revoked_at timestamptz, used_up_at timestamptz,
                                      expires_at timestamptz) RETURNS text
     AS 'MODULE_PATHNAME', 'auth_keys_key_status'
@@ -112,7 +130,13 @@ CREATE FUNCTION auth_keys.keys_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'auth_keys_keys_guard'
     LANGUAGE C;
 COMMENT ON FUNCTION auth_keys.keys_guard() IS
-    'Trigger function that keeps the invariants of a key on a direct UPDATE: the hash, identity and settings never change, revocation is one-way, uses never decrease.';
+    'Trigger function of auth_keys.keys: every row keeps the rules of a key, an UPDATE changes only description, revocation and use, a direct INSERT is a new key; changes the extension did not make are recorded as events.';
+
+CREATE FUNCTION auth_keys.nodes_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'auth_keys_nodes_guard'
+    LANGUAGE C;
+COMMENT ON FUNCTION auth_keys.nodes_guard() IS
+    'Trigger function of auth_keys.nodes: changes the extension did not make are recorded as events naming the database role.';
 
 --------------------------------------------------------------------------
 -- Type nodekey
@@ -335,10 +359,7 @@ CREATE TABLE auth_keys.tailnets (
     device_approval boolean NOT NULL DEFAULT false,
     node_key_expiry interval NOT NULL DEFAULT '180 days',
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT tailnets_name_check
-        CHECK (pg_catalog.octet_length(name) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 100
-               AND name OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'),
+    CONSTRAINT tailnets_name_check CHECK (auth_keys.tailnet_name_is_valid(name)),
     CONSTRAINT tailnets_node_key_expiry_check
         CHECK (node_key_expiry OPERATOR(pg_catalog.>=) '1 day'::interval
                AND node_key_expiry OPERATOR(pg_catalog.<=) '180 days'::interval)
@@ -346,7 +367,7 @@ CREATE TABLE auth_keys.tailnets (
 COMMENT ON TABLE auth_keys.tailnets IS
     'Tenants: one private network each, with its own members, tags, keys and nodes.';
 COMMENT ON COLUMN auth_keys.tailnets.tailnet_id IS 'Identifier of the tailnet.';
-COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces or control characters.';
+COMMENT ON COLUMN auth_keys.tailnets.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
 COMMENT ON COLUMN auth_keys.tailnets.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
 COMMENT ON COLUMN auth_keys.tailnets.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnets.created_at IS 'When the tailnet was created.';
@@ -355,13 +376,11 @@ CREATE TABLE auth_keys.members (
     tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
     login       text NOT NULL,
     role        text NOT NULL,
-    db_role     name UNIQUE,
+    -- the role itself (its OID), not its name: a role dropped and created
+    -- again under the same name is not this member
+    db_role     regrole UNIQUE,
     PRIMARY KEY (tailnet_id, login),
-    CONSTRAINT members_login_check
-        CHECK (pg_catalog.octet_length(login) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.octet_length(login) OPERATOR(pg_catalog.<=) 255
-               AND login OPERATOR(pg_catalog.!~) '[[:space:][:cntrl:]]'
-               AND login OPERATOR(pg_catalog.!~) '^(tag|autogroup|role):'),
+    CONSTRAINT members_login_check CHECK (auth_keys.login_is_valid(login)),
     CONSTRAINT members_role_check
         CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['owner', 'admin', 'it_admin',
                'network_admin', 'billing_admin', 'auditor', 'member']::text[]))
@@ -369,9 +388,9 @@ CREATE TABLE auth_keys.members (
 COMMENT ON TABLE auth_keys.members IS
     'People of a tailnet, by login, each with one role and optionally a database role that acts as them.';
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
-COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, not starting with tag:, autogroup: or role:.';
+COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, without spaces, control or invisible characters, not starting with tag:, autogroup: or role:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
-COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role that acts as this member when no act_as is in force.';
+COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
 CREATE TABLE auth_keys.tag_owners (
     tailnet_id  bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
@@ -405,29 +424,7 @@ CREATE TABLE auth_keys.keys (
     secret_hash     bytea NOT NULL,
     -- when the key stopped (or will stop) being valid: the sweep's index
     invalid_at      timestamptz GENERATED ALWAYS AS
-                        (LEAST(revoked_at, used_up_at, expires_at)) STORED,
-    CONSTRAINT keys_key_id_check
-        CHECK (key_id OPERATOR(pg_catalog.~) '^[0-9A-Za-z]{12}$'),
-    CONSTRAINT keys_description_check
-        CHECK (pg_catalog.char_length(description) OPERATOR(pg_catalog.<=) 50),
-    CONSTRAINT keys_tags_check CHECK (auth_keys.tags_are_valid(tags)),
-    CONSTRAINT keys_max_uses_check
-        CHECK (max_uses IS NULL OR (reusable AND max_uses OPERATOR(pg_catalog.>=) 1)),
-    CONSTRAINT keys_uses_check
-        CHECK (uses OPERATOR(pg_catalog.>=) 0
-               AND uses OPERATOR(pg_catalog.<=) CASE WHEN NOT reusable THEN 1
-                                                     ELSE COALESCE(max_uses, 2147483647) END),
-    CONSTRAINT keys_used_up_check
-        CHECK ((used_up_at IS NOT NULL) OPERATOR(pg_catalog.=)
-               (uses OPERATOR(pg_catalog.>=) CASE WHEN NOT reusable THEN 1
-                                                  ELSE COALESCE(max_uses, 2147483647) END)),
-    CONSTRAINT keys_expiry_check
-        CHECK ((expires_at OPERATOR(pg_catalog.-) created_at) OPERATOR(pg_catalog.>=) '1 day'::interval
-               AND (expires_at OPERATOR(pg_catalog.-) created_at) OPERATOR(pg_catalog.<=) '90 days'::interval),
-    CONSTRAINT keys_revoked_check
-        CHECK ((revoked_at IS NULL) OPERATOR(pg_catalog.=) (revoked_by IS NULL)),
-    CONSTRAINT keys_secret_hash_check
-        CHECK (pg_catalog.length(secret_hash) OPERATOR(pg_catalog.=) 32)
+                        (LEAST(revoked_at, used_up_at, expires_at)) STORED
 );
 COMMENT ON TABLE auth_keys.keys IS
     'Authentication keys (pre-authentication keys): the key id and the SHA-256 of the secret, never the secret.';
@@ -453,8 +450,17 @@ COMMENT ON COLUMN auth_keys.keys.invalid_at IS 'When the key stopped (or will st
 CREATE INDEX keys_tailnet_idx ON auth_keys.keys (tailnet_id, created_by);
 CREATE INDEX keys_invalid_at_idx ON auth_keys.keys (invalid_at);
 
-CREATE TRIGGER keys_guard BEFORE UPDATE ON auth_keys.keys
+-- The rules of a key live in this trigger, not in CHECK constraints: its
+-- messages say which rule a change broke without printing the row, whose
+-- hash a constraint's "Failing row contains" would show (key_guard.c).
+CREATE TRIGGER keys_guard BEFORE INSERT OR UPDATE OR DELETE ON auth_keys.keys
     FOR EACH ROW EXECUTE FUNCTION auth_keys.keys_guard();
+CREATE TRIGGER keys_guard_truncate BEFORE TRUNCATE ON auth_keys.keys
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_keys.keys_guard();
+COMMENT ON TRIGGER keys_guard ON auth_keys.keys IS
+    'The rules of a key, for every writer: required columns set; key id of 12 letters and digits; description of at most 50 characters; well-formed tags, each once; max_uses only on a reusable key, at least 1; uses from 0 to the limit (1 for a one-off key), used_up_at set exactly at the limit; expiry 1 to 90 days after creation; revoked_at and revoked_by together; a 32-byte hash.  An UPDATE changes only description, revocation, uses (upwards) and the times of use; revoking and using up are one-way.  A direct INSERT is a new key (created now, unused, by a member who may generate keys, with tags they may apply); COPY restores keys as dumped.  Direct changes are recorded as events.';
+COMMENT ON TRIGGER keys_guard_truncate ON auth_keys.keys IS
+    'Records a direct TRUNCATE of the keys as an event.';
 
 CREATE TABLE auth_keys.nodes (
     node_id             bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -473,9 +479,7 @@ CREATE TABLE auth_keys.nodes (
     created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- no index may cover last_seen_at: node_seen relies on HOT updates
     last_seen_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT nodes_hostname_check
-        CHECK (pg_catalog.char_length(hostname) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.char_length(hostname) OPERATOR(pg_catalog.<=) 255),
+    CONSTRAINT nodes_hostname_check CHECK (auth_keys.hostname_is_valid(hostname)),
     CONSTRAINT nodes_tags_check CHECK (auth_keys.tags_are_valid(tags)),
     -- a node belongs to a user, or else takes the identity of its tags
     CONSTRAINT nodes_identity_check
@@ -489,7 +493,7 @@ COMMENT ON TABLE auth_keys.nodes IS
 COMMENT ON COLUMN auth_keys.nodes.node_id IS 'Identifier of the node.';
 COMMENT ON COLUMN auth_keys.nodes.tailnet_id IS 'The node''s tailnet.';
 COMMENT ON COLUMN auth_keys.nodes.node_key IS 'The node''s Curve25519 public key, unique across tailnets.';
-COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters.';
+COMMENT ON COLUMN auth_keys.nodes.hostname IS 'Host name the node gave, 1 to 255 characters, without control characters.';
 COMMENT ON COLUMN auth_keys.nodes.user_login IS 'The member the node belongs to, or NULL when it takes the identity of its tags.';
 COMMENT ON COLUMN auth_keys.nodes.tags IS 'The node''s tags.';
 COMMENT ON COLUMN auth_keys.nodes.auth_key_id IS 'The key that enrolled or last re-authenticated the node (no foreign key: sweeps purge old keys).';
@@ -504,6 +508,16 @@ CREATE INDEX nodes_tailnet_idx ON auth_keys.nodes (tailnet_id, user_login);
 CREATE INDEX nodes_ephemeral_idx ON auth_keys.nodes (tailnet_id) WHERE ephemeral;
 -- the sweep's search for node keys that expired since the last sweep
 CREATE INDEX nodes_key_expiry_idx ON auth_keys.nodes (node_key_expires_at);
+
+-- Changes the extension did not make leave an event (node_guard.c).
+CREATE TRIGGER nodes_guard BEFORE INSERT OR UPDATE OR DELETE ON auth_keys.nodes
+    FOR EACH ROW EXECUTE FUNCTION auth_keys.nodes_guard();
+CREATE TRIGGER nodes_guard_truncate BEFORE TRUNCATE ON auth_keys.nodes
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_keys.nodes_guard();
+COMMENT ON TRIGGER nodes_guard ON auth_keys.nodes IS
+    'Records each INSERT, UPDATE and DELETE of a node that the extension''s functions did not make (COPY apart) as an event naming the database role.';
+COMMENT ON TRIGGER nodes_guard_truncate ON auth_keys.nodes IS
+    'Records a direct TRUNCATE of the nodes as an event.';
 
 CREATE TABLE auth_keys.events (
     event_id    bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -740,20 +754,44 @@ COMMENT ON FUNCTION auth_keys.node_lock_status(boolean, boolean, boolean) IS
 REVOKE ALL ON FUNCTION auth_keys.node_lock_status(boolean, boolean, boolean) FROM PUBLIC;
 
 --------------------------------------------------------------------------
--- Views for members (the caller's rights and row-level security apply)
+-- What members read: views over functions of the definer
 --------------------------------------------------------------------------
 
-CREATE VIEW auth_keys.key_list WITH (security_invoker = true) AS
-SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
-       k.reusable, k.ephemeral, k.preauthorized, k.tags,
-       k.max_uses, k.uses,
-       auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses) AS uses_left,
-       k.created_at, k.expires_at, k.last_used_at,
-       k.revoked_at, k.revoked_by,
-       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status
-  FROM auth_keys.keys k
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
- WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+-- A tenant reads its rows through these views, never from the tables: each
+-- view is a function scan of a SECURITY DEFINER function that returns the
+-- actor's rows only, and the planner cannot push a tenant's conditions
+-- into it.  So no plan a tenant can make touches another tenant's row
+-- before its own conditions are applied, and EXPLAIN (ANALYZE) row counts
+-- say nothing about other tenants, whatever the planner settings.  The
+-- functions read the tables through the tailnet indexes; each query of a
+-- view reads the actor's visible rows whole.
+
+CREATE FUNCTION auth_keys.key_list_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   reusable boolean, ephemeral boolean, preauthorized boolean,
+                   tags text[], max_uses integer, uses integer, uses_left integer,
+                   created_at timestamptz, expires_at timestamptz,
+                   last_used_at timestamptz, revoked_at timestamptz, revoked_by text,
+                   status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           k.reusable, k.ephemeral, k.preauthorized, k.tags,
+           k.max_uses, k.uses,
+           auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses),
+           k.created_at, k.expires_at, k.last_used_at,
+           k.revoked_at, k.revoked_by,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+END;
+COMMENT ON FUNCTION auth_keys.key_list_rows() IS
+    'The rows of view key_list: the keys of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.key_list AS
+SELECT * FROM auth_keys.key_list_rows();
 COMMENT ON VIEW auth_keys.key_list IS
     'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others), never a hash or a secret.';
 COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -774,21 +812,37 @@ COMMENT ON COLUMN auth_keys.key_list.revoked_at IS 'When the key was revoked, or
 COMMENT ON COLUMN auth_keys.key_list.revoked_by IS 'Who revoked the key, or NULL.';
 COMMENT ON COLUMN auth_keys.key_list.status IS 'valid, expired, revoked or used.';
 
-CREATE VIEW auth_keys.node_list WITH (security_invoker = true) AS
-SELECT n.node_id, t.name AS tailnet, n.hostname, n.node_key, n.user_login, n.tags,
-       n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
-       n.node_key_expires_at, n.created_at, n.last_seen_at,
-       auth_keys.node_status(n.authorized, n.node_key_expires_at) AS status,
-       auth_keys.node_lock_status(a.tailnet_id IS NOT NULL, s.node_id IS NOT NULL,
-                                  k.key_id IS NOT NULL) AS lock_status
-  FROM auth_keys.nodes n
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
-  LEFT JOIN auth_keys.lock_authorities a ON a.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
-  LEFT JOIN auth_keys.lock_node_signatures s ON s.node_id OPERATOR(pg_catalog.=) n.node_id
-                                            AND s.genesis_hash OPERATOR(pg_catalog.=) a.genesis_hash
-  LEFT JOIN auth_keys.lock_trusted_keys k ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id
-                                         AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key
- WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+CREATE FUNCTION auth_keys.node_list_rows()
+    RETURNS TABLE (node_id bigint, tailnet text, hostname text, node_key auth_keys.nodekey,
+                   user_login text, tags text[], auth_key_id text, ephemeral boolean,
+                   authorized boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, created_at timestamptz,
+                   last_seen_at timestamptz, status text, lock_status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT n.node_id, t.name, n.hostname, n.node_key, n.user_login, n.tags,
+           n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
+           n.node_key_expires_at, n.created_at, n.last_seen_at,
+           auth_keys.node_status(n.authorized, n.node_key_expires_at),
+           auth_keys.node_lock_status(a.tailnet_id IS NOT NULL, s.node_id IS NOT NULL,
+                                      k.key_id IS NOT NULL)
+      FROM auth_keys.nodes n
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+      LEFT JOIN auth_keys.lock_authorities a ON a.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+      LEFT JOIN auth_keys.lock_node_signatures s
+             ON s.node_id OPERATOR(pg_catalog.=) n.node_id
+            AND s.genesis_hash OPERATOR(pg_catalog.=) a.genesis_hash
+      LEFT JOIN auth_keys.lock_trusted_keys k
+             ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id
+            AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key
+     WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+END;
+COMMENT ON FUNCTION auth_keys.node_list_rows() IS
+    'The rows of view node_list: the nodes of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.node_list AS
+SELECT * FROM auth_keys.node_list_rows();
 COMMENT ON VIEW auth_keys.node_list IS
     'The actor''s view of the nodes of their tailnet (all of them for roles that manage or see devices; their own for others).';
 COMMENT ON COLUMN auth_keys.node_list.node_id IS 'Identifier of the node.';
@@ -813,17 +867,30 @@ CREATE FUNCTION auth_keys.invalid_key_retention() RETURNS interval
 COMMENT ON FUNCTION auth_keys.invalid_key_retention() IS
     'The auth_keys.invalid_key_retention setting as an interval: how long an invalid key stays listed before a sweep purges it.';
 
-CREATE VIEW auth_keys.recent_invalid_keys WITH (security_invoker = true) AS
-SELECT k.key_id, t.name AS tailnet, k.created_by, k.description,
-       auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at) AS status,
-       k.invalid_at AS invalid_since,
-       (k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention()) AS purge_after,
-       k.revoked_by
-  FROM auth_keys.keys k
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
- WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
-   AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
-   AND k.invalid_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+CREATE FUNCTION auth_keys.recent_invalid_key_rows()
+    RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
+                   status text, invalid_since timestamptz, purge_after timestamptz,
+                   revoked_by text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT k.key_id, t.name, k.created_by, k.description,
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
+           k.invalid_at,
+           k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention(),
+           k.revoked_by
+      FROM auth_keys.keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
+       AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+       AND k.invalid_at OPERATOR(pg_catalog.>)
+           (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
+END;
+COMMENT ON FUNCTION auth_keys.recent_invalid_key_rows() IS
+    'The rows of view recent_invalid_keys: keys of the actor''s tailnet that the actor may see and that stopped being valid within the retention.';
+
+CREATE VIEW auth_keys.recent_invalid_keys AS
+SELECT * FROM auth_keys.recent_invalid_key_rows();
 COMMENT ON VIEW auth_keys.recent_invalid_keys IS
     'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -834,6 +901,187 @@ COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or u
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+
+CREATE FUNCTION auth_keys.member_list_rows()
+    RETURNS TABLE (tailnet text, login text, role text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, m.login, m.role
+      FROM auth_keys.members m
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id
+     WHERE auth_keys.tailnet_visible(m.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.member_list_rows() IS
+    'The rows of view member_list: the members of the actor''s tailnet.';
+
+CREATE VIEW auth_keys.member_list AS
+SELECT * FROM auth_keys.member_list_rows();
+COMMENT ON VIEW auth_keys.member_list IS
+    'The members of the actor''s tailnet and their roles.';
+COMMENT ON COLUMN auth_keys.member_list.tailnet IS 'Name of the member''s tailnet.';
+COMMENT ON COLUMN auth_keys.member_list.login IS 'The member''s login.';
+COMMENT ON COLUMN auth_keys.member_list.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
+
+CREATE FUNCTION auth_keys.tag_list_rows()
+    RETURNS TABLE (tailnet text, tag text, owners text[])
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, o.tag, o.owners
+      FROM auth_keys.tag_owners o
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) o.tailnet_id
+     WHERE auth_keys.tailnet_visible(o.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tag_list_rows() IS
+    'The rows of view tag_list: the tags defined in the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tag_list AS
+SELECT * FROM auth_keys.tag_list_rows();
+COMMENT ON VIEW auth_keys.tag_list IS
+    'The tags defined in the actor''s tailnet, with who may apply them.';
+COMMENT ON COLUMN auth_keys.tag_list.tailnet IS 'Name of the tag''s tailnet.';
+COMMENT ON COLUMN auth_keys.tag_list.tag IS 'The tag: "tag:" followed by lower-case letters, digits and dashes.';
+COMMENT ON COLUMN auth_keys.tag_list.owners IS 'Who may apply the tag: member logins, autogroup:admin, or other tags.';
+
+CREATE FUNCTION auth_keys.event_list_rows()
+    RETURNS TABLE (event_id bigint, at timestamptz, tailnet text, actor text, action text,
+                   key_id text, node_id bigint, detail jsonb)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.event_id, e.at, t.name, e.actor, e.action, e.key_id, e.node_id, e.detail
+      FROM auth_keys.events e
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) e.tailnet_id
+     WHERE auth_keys.key_visible(e.tailnet_id, e.actor);
+END;
+COMMENT ON FUNCTION auth_keys.event_list_rows() IS
+    'The rows of view event_list: the audit events of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.event_list AS
+SELECT * FROM auth_keys.event_list_rows();
+COMMENT ON VIEW auth_keys.event_list IS
+    'The audit trail of the actor''s tailnet: all of it for owners, admins and auditors, what they did themselves for others.';
+COMMENT ON COLUMN auth_keys.event_list.event_id IS 'Identifier of the event, in the order events were recorded.';
+COMMENT ON COLUMN auth_keys.event_list.at IS 'When it happened.';
+COMMENT ON COLUMN auth_keys.event_list.tailnet IS 'Name of the tailnet concerned.';
+COMMENT ON COLUMN auth_keys.event_list.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.event_list.action IS 'What was done, such as key.created, key.used, node.deleted.';
+COMMENT ON COLUMN auth_keys.event_list.key_id IS 'The key concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.node_id IS 'The node concerned, if any.';
+COMMENT ON COLUMN auth_keys.event_list.detail IS 'Further facts about the event, as JSON.';
+
+CREATE FUNCTION auth_keys.tailnet_settings_rows()
+    RETURNS TABLE (tailnet text, device_approval boolean, node_key_expiry interval,
+                   created_at timestamptz)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, t.device_approval, t.node_key_expiry, t.created_at
+      FROM auth_keys.tailnets t
+     WHERE auth_keys.tailnet_visible(t.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_settings_rows() IS
+    'The row of view tailnet_settings: the actor''s tailnet.';
+
+CREATE VIEW auth_keys.tailnet_settings AS
+SELECT * FROM auth_keys.tailnet_settings_rows();
+COMMENT ON VIEW auth_keys.tailnet_settings IS
+    'The actor''s tailnet and its settings, one row.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnet_settings.created_at IS 'When the tailnet was created.';
+
+-- Tailnet Lock: the trusted keys at the head, and the stale lock keys of
+-- pre-signed auth keys, for members; lock_decode, which their rows use.
+-- Pure: reads no table, so anyone may call it.
+CREATE FUNCTION auth_keys.lock_decode(data bytea, structure text DEFAULT NULL)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_decode'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.lock_decode(bytea, text) IS
+    'A Tailnet Lock structure as JSON: an AUM or a node key signature (structure NULL: whichever the data is), a key or a state; input that is not exactly canonical CBOR is SQLSTATE 22P02.';
+REVOKE ALL ON FUNCTION auth_keys.lock_decode(bytea, text) FROM PUBLIC;
+
+-- The trusted keys at the head, as a signing node lists them; a view over
+-- a function of the definer, as the other member views (see above).
+CREATE FUNCTION auth_keys.lock_key_rows()
+    RETURNS TABLE (tailnet text, key_id bytea, public_key text, votes integer, meta jsonb,
+                   purpose text, auth_key_id text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, k.key_id,
+           'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(k.key_id, 'hex'),
+           k.votes, m.meta,
+           m.meta OPERATOR(pg_catalog.->>) 'purpose',
+           m.meta OPERATOR(pg_catalog.->>) 'authkey_stableid'
+      FROM auth_keys.lock_trusted_keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+      CROSS JOIN LATERAL
+           (SELECT COALESCE(auth_keys.lock_decode(k.key, 'key') OPERATOR(pg_catalog.->) 'meta',
+                            '{}'::pg_catalog.jsonb) AS meta) m
+     WHERE auth_keys.tailnet_visible(k.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.lock_key_rows() IS
+    'The rows of view lock_keys: the keys trusted at the head of the actor''s tailnet.';
+
+CREATE VIEW auth_keys.lock_keys AS
+SELECT * FROM auth_keys.lock_key_rows();
+COMMENT ON VIEW auth_keys.lock_keys IS
+    'The keys the authority of the actor''s tailnet trusts at its head, with their votes and meta.';
+COMMENT ON COLUMN auth_keys.lock_keys.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.lock_keys.key_id IS 'The key''s id: its 32-byte Ed25519 public key.';
+COMMENT ON COLUMN auth_keys.lock_keys.public_key IS 'The key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
+COMMENT ON COLUMN auth_keys.lock_keys.votes IS 'The key''s votes, 1 to 4096.';
+COMMENT ON COLUMN auth_keys.lock_keys.meta IS 'The key''s meta, text to text ({} for none).';
+COMMENT ON COLUMN auth_keys.lock_keys.purpose IS 'The meta "purpose": "pre-auth key" for the lock key of a pre-signed auth key.';
+COMMENT ON COLUMN auth_keys.lock_keys.auth_key_id IS 'The meta "authkey_stableid": the auth key whose enrolments alone this key may sign, if it names one.';
+
+-- Lock keys of pre-signed auth keys that can no longer enrol anyone: the
+-- auth key they name is revoked, expired or used up, or is no key of the
+-- tailnet (purged by a sweep, or never one).  For the owners, admins and
+-- auditors, who see every key of the tailnet.
+CREATE FUNCTION auth_keys.lock_stale_key_rows()
+    RETURNS TABLE (tailnet text, key_id bytea, public_key text, auth_key_id text,
+                   auth_key_status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, tk.key_id,
+           'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(tk.key_id, 'hex'),
+           m.auth_key_id,
+           COALESCE(auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at), 'unknown')
+      FROM auth_keys.lock_trusted_keys tk
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
+      CROSS JOIN LATERAL
+           (SELECT auth_keys.lock_decode(tk.key, 'key') OPERATOR(pg_catalog.->) 'meta'
+                   OPERATOR(pg_catalog.->>) 'authkey_stableid' AS auth_key_id) m
+      LEFT JOIN auth_keys.keys k ON k.key_id OPERATOR(pg_catalog.=) m.auth_key_id
+                                AND k.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
+     WHERE auth_keys.tailnet_visible(tk.tailnet_id)
+       AND auth_keys.actor_sees_all_keys()
+       AND m.auth_key_id IS NOT NULL
+       AND (k.key_id IS NULL
+            OR auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+               OPERATOR(pg_catalog.<>) 'valid');
+END;
+COMMENT ON FUNCTION auth_keys.lock_stale_key_rows() IS
+    'The rows of view lock_stale_keys: lock keys of the actor''s tailnet whose pre-signed auth key can no longer enrol anyone.';
+
+CREATE VIEW auth_keys.lock_stale_keys AS
+SELECT * FROM auth_keys.lock_stale_key_rows();
+COMMENT ON VIEW auth_keys.lock_stale_keys IS
+    'Lock keys of pre-signed auth keys that can no longer enrol anyone (their auth key is revoked, expired, used up or gone): candidates for removal from the authority, from a signing node.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.key_id IS 'The lock key''s id: its 32-byte Ed25519 public key.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.public_key IS 'The lock key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_id IS 'The auth key the lock key was made for (its meta "authkey_stableid").';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_status IS 'revoked, expired or used; unknown when no key of the tailnet has that id any more.';
+REVOKE ALL ON FUNCTION auth_keys.lock_key_rows(), auth_keys.lock_stale_key_rows() FROM PUBLIC;
+REVOKE ALL ON auth_keys.lock_keys, auth_keys.lock_stale_keys FROM PUBLIC;
+
 
 --------------------------------------------------------------------------
 -- Operator tier
@@ -942,12 +1190,17 @@ COMMENT ON FUNCTION auth_keys.set_node_tags(bigint, text[]) IS
 -- Node-facing tier
 --------------------------------------------------------------------------
 
+-- The functions that take a key keep the statement that called them out of
+-- the server log when they refuse it (log_min_error_statement = panic, for
+-- the errors they raise): a key sent as a literal would be in its text.
+-- Keys sent as bind parameters never are (see the README).
 CREATE FUNCTION auth_keys.validate_key(key text)
     RETURNS TABLE (key_id text, tailnet text, status text, reusable boolean,
                    ephemeral boolean, preauthorized boolean, tags text[],
                    expires_at timestamptz, uses_left integer)
     AS 'MODULE_PATHNAME', 'auth_keys_validate_key'
     LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.validate_key(text) IS
     'Node tier: what a presented key would do, spending nothing and recording nothing; status valid, expired, revoked, used or invalid.';
@@ -959,6 +1212,7 @@ CREATE FUNCTION auth_keys.register_node(key text, node_key auth_keys.nodekey, ho
                    node_key_expires_at timestamptz, reauthenticated boolean)
     AS 'MODULE_PATHNAME', 'auth_keys_register_node_1_1'
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text, bytea) IS
     'Node tier: prove a key, spend one use and enrol (or re-authenticate) the node, atomically, with its node key signature verified and stored in a locked tailnet; a refused key or signature is SQLSTATE 28000.';
@@ -1007,6 +1261,9 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth_keys FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth_keys.tag_is_valid(text),
     auth_keys.tags_are_valid(text[]),
+    auth_keys.tailnet_name_is_valid(text),
+    auth_keys.login_is_valid(text),
+    auth_keys.hostname_is_valid(text),
     auth_keys.key_status(timestamptz, timestamptz, timestamptz),
     auth_keys.key_uses_left(boolean, integer, integer),
     auth_keys.actor_tailnet_id(),
@@ -1038,12 +1295,207 @@ GRANT EXECUTE ON FUNCTION
     auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
     TO PUBLIC;
 
--- The functions of each tier, in one place: grant_tier and revoke_tier use
--- it.  configure_tailnet is in two tiers: operators configure any tailnet,
--- owners and admins their own.
+--------------------------------------------------------------------------
+-- 1.1: deployments (the delegate tier, node-facing reads, the end of a
+-- tenant, the sweep job's runs, uninstalling)
+--------------------------------------------------------------------------
+
+-- Which tailnets each delegate may act in (see grant_tier): a row with a
+-- NULL tailnet_id means every tailnet.  The role is a regrole, so that a
+-- dump keeps it by name and a role made again under the same name is not
+-- the old one.  Only superusers read it.
+CREATE TABLE auth_keys.delegates (
+    delegate    regrole NOT NULL,
+    tailnet_id  bigint REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    granted_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT delegates_unique UNIQUE NULLS NOT DISTINCT (delegate, tailnet_id)
+);
+COMMENT ON TABLE auth_keys.delegates IS
+    'Delegate tier: the tailnets each delegate role may act in with act_as (a NULL tailnet_id: every tailnet).';
+COMMENT ON COLUMN auth_keys.delegates.delegate IS 'The database role that holds the delegate tier.';
+COMMENT ON COLUMN auth_keys.delegates.tailnet_id IS 'A tailnet the role may act in, or NULL for every tailnet.';
+COMMENT ON COLUMN auth_keys.delegates.granted_at IS 'When grant_tier gave the role this tailnet.';
+
+-- What each sweep did, for sweep_job_runs (pg_cron's history keeps only a
+-- statement's tag); the sweep trims it to 7 days.
+CREATE TABLE auth_keys.sweep_log (
+    sweep_id            bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    started_at          timestamptz NOT NULL,
+    finished_at         timestamptz NOT NULL,
+    swept_by            text NOT NULL,
+    backend_pid         integer NOT NULL,
+    keys_purged         bigint NOT NULL,
+    nodes_removed       bigint NOT NULL,
+    node_key_expiries   bigint NOT NULL
+);
+COMMENT ON TABLE auth_keys.sweep_log IS
+    'What each sweep of the last 7 days did; sweep_job_runs matches these rows with the pg_cron job''s runs.';
+COMMENT ON COLUMN auth_keys.sweep_log.sweep_id IS 'Identifier of the sweep, in the order sweeps finished.';
+COMMENT ON COLUMN auth_keys.sweep_log.started_at IS 'When the sweep''s transaction started.';
+COMMENT ON COLUMN auth_keys.sweep_log.finished_at IS 'When the sweep finished its work (before its commit).';
+COMMENT ON COLUMN auth_keys.sweep_log.swept_by IS 'Who swept: "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.sweep_log.backend_pid IS 'The process that swept (a pg_cron run''s job_pid).';
+COMMENT ON COLUMN auth_keys.sweep_log.keys_purged IS 'Keys purged past auth_keys.invalid_key_retention.';
+COMMENT ON COLUMN auth_keys.sweep_log.nodes_removed IS 'Ephemeral nodes removed after auth_keys.ephemeral_inactivity_timeout.';
+COMMENT ON COLUMN auth_keys.sweep_log.node_key_expiries IS 'Node key expiries recorded as events.';
+
+CREATE INDEX sweep_log_finished_at_idx ON auth_keys.sweep_log (finished_at);
+
+ALTER TABLE auth_keys.delegates ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.sweep_log ENABLE ROW LEVEL SECURITY;
+
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.delegates', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_log', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_log_sweep_id_seq', '');
+
+-- Node tier: what the node-facing backend needs to decide whether to serve
+-- a node, and the heartbeats of many nodes in one call.
+CREATE FUNCTION auth_keys.node_status(node_key auth_keys.nodekey)
+    RETURNS TABLE (node_id bigint, tailnet text, status text, authorized boolean,
+                   ephemeral boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, user_login text, tags text[],
+                   lock_status text)
+    AS 'MODULE_PATHNAME', 'auth_keys_node_status_by_key'
+    LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.node_status(auth_keys.nodekey) IS
+    'Node tier: the node with this node key (status active, needs_approval or key_expired; lock_status not_locked, unsigned, signed or key_removed), or no row; writes nothing.';
+
+CREATE FUNCTION auth_keys.nodes_seen(node_keys auth_keys.nodekey[])
+    RETURNS TABLE (node_key auth_keys.nodekey, status text)
+    AS 'MODULE_PATHNAME', 'auth_keys_nodes_seen'
+    LANGUAGE C STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.nodes_seen(auth_keys.nodekey[]) IS
+    'Node tier: record a heartbeat of every enrolled node among up to 10,000 node keys; one row per node key given, with its status or unknown.';
+
+-- Operator tier: the end of a tenant, and what operators see of tenants.
+CREATE FUNCTION auth_keys.delete_tailnet(name text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_delete_tailnet'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.delete_tailnet(text) IS
+    'Operator tier: remove a tailnet and everything in it (members, tags, keys, nodes, events), leaving a tailnet.deleted event (see tailnet_deletions).';
+
+-- Operators see every tenant without acting in one: the views run with the
+-- caller's rights, as every view does, and read through functions that
+-- pass row-level security, which only the operator tier may execute.
+CREATE FUNCTION auth_keys.tailnet_list_rows()
+    RETURNS TABLE (tailnet_id bigint, name text, device_approval boolean,
+                   node_key_expiry interval, created_at timestamptz, members bigint,
+                   owners bigint, tags bigint, valid_keys bigint, nodes bigint,
+                   nodes_awaiting_approval bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+SELECT t.tailnet_id, t.name, t.device_approval, t.node_key_expiry, t.created_at,
+       (SELECT pg_catalog.count(*) FROM auth_keys.members m
+         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS members,
+       (SELECT pg_catalog.count(*) FROM auth_keys.members m
+         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND m.role OPERATOR(pg_catalog.=) 'owner') AS owners,
+       (SELECT pg_catalog.count(*) FROM auth_keys.tag_owners g
+         WHERE g.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS tags,
+       (SELECT pg_catalog.count(*) FROM auth_keys.keys k
+         WHERE k.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND k.invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS valid_keys,
+       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS nodes,
+       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+           AND NOT n.authorized) AS nodes_awaiting_approval
+  FROM auth_keys.tailnets t
+ ORDER BY t.tailnet_id;
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_list_rows() IS
+    'Operator tier: the rows of view tailnet_list, past row-level security.';
+
+CREATE VIEW auth_keys.tailnet_list WITH (security_invoker = true) AS
+SELECT * FROM auth_keys.tailnet_list_rows();
+COMMENT ON VIEW auth_keys.tailnet_list IS
+    'Operator tier: every tailnet with its settings and counts, without acting in any.';
+COMMENT ON COLUMN auth_keys.tailnet_list.tailnet_id IS 'Identifier of the tailnet.';
+COMMENT ON COLUMN auth_keys.tailnet_list.name IS 'Unique name, 1 to 100 bytes, without spaces, control or invisible characters.';
+COMMENT ON COLUMN auth_keys.tailnet_list.device_approval IS 'Whether nodes enrolled by keys that are not pre-approved wait for approval.';
+COMMENT ON COLUMN auth_keys.tailnet_list.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
+COMMENT ON COLUMN auth_keys.tailnet_list.created_at IS 'When the tailnet was created.';
+COMMENT ON COLUMN auth_keys.tailnet_list.members IS 'How many members the tailnet has.';
+COMMENT ON COLUMN auth_keys.tailnet_list.owners IS 'How many of them are owners (the last one cannot be removed or demoted).';
+COMMENT ON COLUMN auth_keys.tailnet_list.tags IS 'How many tags the tailnet defines.';
+COMMENT ON COLUMN auth_keys.tailnet_list.valid_keys IS 'How many of its keys are valid now (not revoked, used up or expired).';
+COMMENT ON COLUMN auth_keys.tailnet_list.nodes IS 'How many nodes are enrolled.';
+COMMENT ON COLUMN auth_keys.tailnet_list.nodes_awaiting_approval IS 'How many of them wait for device approval.';
+
+CREATE FUNCTION auth_keys.tailnet_deletion_rows()
+    RETURNS TABLE (event_id bigint, deleted_at timestamptz, deleted_by text,
+                   tailnet_id bigint, name text, created_at timestamptz, members bigint,
+                   tags bigint, keys bigint, nodes bigint, events bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+SELECT e.event_id, e.at AS deleted_at, e.actor AS deleted_by,
+       (e.detail OPERATOR(pg_catalog.->>) 'tailnet_id')::pg_catalog.int8 AS tailnet_id,
+       e.detail OPERATOR(pg_catalog.->>) 'name' AS name,
+       (e.detail OPERATOR(pg_catalog.->>) 'created_at')::pg_catalog.timestamptz AS created_at,
+       (e.detail OPERATOR(pg_catalog.->>) 'members')::pg_catalog.int8 AS members,
+       (e.detail OPERATOR(pg_catalog.->>) 'tags')::pg_catalog.int8 AS tags,
+       (e.detail OPERATOR(pg_catalog.->>) 'keys')::pg_catalog.int8 AS keys,
+       (e.detail OPERATOR(pg_catalog.->>) 'nodes')::pg_catalog.int8 AS nodes,
+       (e.detail OPERATOR(pg_catalog.->>) 'events')::pg_catalog.int8 AS events
+  FROM auth_keys.events e
+ WHERE e.tailnet_id IS NULL
+   AND e.action OPERATOR(pg_catalog.=) 'tailnet.deleted'
+ ORDER BY e.event_id;
+END;
+COMMENT ON FUNCTION auth_keys.tailnet_deletion_rows() IS
+    'Operator tier: the rows of view tailnet_deletions, past row-level security.';
+
+CREATE VIEW auth_keys.tailnet_deletions WITH (security_invoker = true) AS
+SELECT * FROM auth_keys.tailnet_deletion_rows();
+COMMENT ON VIEW auth_keys.tailnet_deletions IS
+    'Operator tier: the record of every deleted tailnet (the tailnet.deleted events), with what it held.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.event_id IS 'The tailnet.deleted event.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.deleted_at IS 'When the tailnet was deleted.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.deleted_by IS 'Who deleted it: "role:" and the database role, or the acting member.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.tailnet_id IS 'The deleted tailnet''s identifier (never used again).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.name IS 'The deleted tailnet''s name (free for a new tailnet).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.created_at IS 'When the deleted tailnet had been created.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.members IS 'How many members it had.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.tags IS 'How many tags it defined.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.keys IS 'How many keys it had (valid or not).';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.nodes IS 'How many nodes were enrolled.';
+COMMENT ON COLUMN auth_keys.tailnet_deletions.events IS 'How many audit events it had; they went with it.';
+
+-- Operator tier: the sweep job's runs, plainly.
+CREATE FUNCTION auth_keys.sweep_job_runs(max_runs integer DEFAULT 20)
+    RETURNS TABLE (run_id bigint, started_at timestamptz, finished_at timestamptz,
+                   outcome text, message text, hint text, keys_purged bigint,
+                   nodes_removed bigint, node_key_expiries bigint)
+    AS 'MODULE_PATHNAME', 'auth_keys_sweep_job_runs'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.sweep_job_runs(integer) IS
+    'Operator tier: the latest runs of the pg_cron job auth_keys.sweep, newest first, with their outcome (succeeded, failed, running) and what each sweep did.';
+
+-- The functions of each tier, in one place: grant_tier, revoke_tier and
+-- tier_grants use it.  configure_tailnet is in three tiers: operators
+-- configure any tailnet, owners and admins their own (acting directly or
+-- through a delegate).  act_as is the operators' and the delegates'.
+-- act_as_token and oauth_token join the delegate tier with the OAuth
+-- clients; the update script that brings them grants them to every role in
+-- auth_keys.delegates.  The functions behind the member views are in every
+-- tier that reads the views, since a view calls them with the caller's
+-- rights.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    view_rows CONSTANT text[] := ARRAY[
+        'auth_keys.key_list_rows()',
+        'auth_keys.node_list_rows()',
+        'auth_keys.recent_invalid_key_rows()',
+        'auth_keys.member_list_rows()',
+        'auth_keys.tag_list_rows()',
+        'auth_keys.event_list_rows()',
+        'auth_keys.tailnet_settings_rows()',
+        'auth_keys.lock_key_rows()',
+        'auth_keys.lock_stale_key_rows()'];
 BEGIN
     IF tier = 'operator' THEN
         RETURN QUERY SELECT unnest(ARRAY[
@@ -1052,10 +1504,24 @@ BEGIN
             'auth_keys.remove_member(text, text)',
             'auth_keys.set_tag_owners(text, text, text[])',
             'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.delete_tailnet(text)',
             'auth_keys.act_as(text, text)',
             'auth_keys.sweep(integer)',
             'auth_keys.schedule_sweep(text)',
-            'auth_keys.unschedule_sweep()']::regprocedure[]);
+            'auth_keys.unschedule_sweep()',
+            'auth_keys.sweep_job_runs(integer)',
+            'auth_keys.tailnet_list_rows()',
+            'auth_keys.tailnet_deletion_rows()'] || view_rows)::regprocedure;
+    ELSIF tier = 'delegate' THEN
+        RETURN QUERY SELECT unnest(ARRAY[
+            'auth_keys.act_as(text, text)',
+            'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
+            'auth_keys.revoke_key(text)',
+            'auth_keys.delete_node(bigint)',
+            'auth_keys.approve_node(bigint)',
+            'auth_keys.set_node_key_expiry(bigint, boolean)',
+            'auth_keys.set_node_tags(bigint, text[])',
+            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
     ELSIF tier = 'actor' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
@@ -1064,163 +1530,284 @@ BEGIN
             'auth_keys.approve_node(bigint)',
             'auth_keys.set_node_key_expiry(bigint, boolean)',
             'auth_keys.set_node_tags(bigint, text[])',
-            'auth_keys.configure_tailnet(text, boolean, interval)']::regprocedure[]);
+            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
     ELSIF tier = 'node' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.validate_key(text)',
             'auth_keys.register_node(text, auth_keys.nodekey, text, bytea)',
             'auth_keys.node_seen(auth_keys.nodekey)',
+            'auth_keys.node_status(auth_keys.nodekey)',
+            'auth_keys.nodes_seen(auth_keys.nodekey[])',
             -- Tailnet Lock
             'auth_keys.lock_submit(text, bytea[])',
             'auth_keys.lock_head(text)',
             'auth_keys.lock_aums(text, bytea)',
             'auth_keys.lock_sign_node(auth_keys.nodekey, bytea)',
-            'auth_keys.lock_disable(text, bytea)']::regprocedure[]);
+            'auth_keys.lock_disable(text, bytea)'])::regprocedure;
     ELSE
         RAISE EXCEPTION 'invalid tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The tiers are operator, actor and node.';
+                  HINT = 'The tiers are operator, delegate, actor and node.';
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
-    'The functions of a grant tier (operator, actor, node), for grant_tier and revoke_tier.';
+    'The functions of a grant tier (operator, delegate, actor, node), for grant_tier, revoke_tier and tier_grants.';
 
--- The relations the operator and actor tiers read (the keys table apart:
--- every column of it but the secret's hash).
-CREATE FUNCTION auth_keys.tier_relations() RETURNS text
+-- The relations each tier reads.  Members (the actor and delegate tiers)
+-- read only the views; operators, who administer every tenant, read the
+-- tables too (row-level security still limits them to the tailnet they act
+-- as), every column of keys but the secret's hash, and the views of every
+-- tenant.
+CREATE FUNCTION auth_keys.tier_relations(tier text) RETURNS SETOF regclass
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT unnest(ARRAY['auth_keys.key_list', 'auth_keys.node_list',
+                        'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
+                        'auth_keys.tag_list', 'auth_keys.event_list',
+                        'auth_keys.tailnet_settings',
+                        'auth_keys.lock_keys', 'auth_keys.lock_stale_keys']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) ANY (ARRAY['operator', 'delegate', 'actor'])
+    UNION ALL
+    SELECT unnest(ARRAY['auth_keys.tailnets', 'auth_keys.members', 'auth_keys.tag_owners',
+                        'auth_keys.events', 'auth_keys.nodes', 'auth_keys.tailnet_list',
+                        'auth_keys.tailnet_deletions',
+                        'auth_keys.lock_authorities', 'auth_keys.lock_updates',
+                        'auth_keys.lock_trusted_keys', 'auth_keys.lock_node_signatures']::regclass[])
+     WHERE tier OPERATOR(pg_catalog.=) 'operator';
+END;
+COMMENT ON FUNCTION auth_keys.tier_relations(text) IS
+    'The tables and views a grant tier may read (keys apart, whose columns but the hash go to operators), for grant_tier and revoke_tier.';
+
+-- The columns of keys that operators read: all but the secret's hash.
+CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
     LANGUAGE sql IMMUTABLE
-    RETURN 'auth_keys.tailnets, auth_keys.members, auth_keys.tag_owners, auth_keys.events, '
-           'auth_keys.nodes, auth_keys.key_list, auth_keys.recent_invalid_keys, auth_keys.node_list, '
-           'auth_keys.lock_authorities, auth_keys.lock_updates, auth_keys.lock_trusted_keys, '
-           'auth_keys.lock_node_signatures, auth_keys.lock_keys, auth_keys.lock_stale_keys';
-COMMENT ON FUNCTION auth_keys.tier_relations() IS
-    'The tables and views that the operator and actor tiers may read, for grant_tier and revoke_tier.';
+    RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
+           'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
+           'last_used_at, used_up_at, invalid_at';
+COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
+    'The columns of auth_keys.keys that the operator tier may read: every one but the secret''s hash.';
 
-CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole) RETURNS void
+-- tailnets limits the delegate tier to the tailnets of those names; it
+-- adds to what the role may already act in.
+CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
+    RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     fn regprocedure;
+    rel regclass;
+    unknown text;
 BEGIN
+    IF tailnets IS NOT NULL AND tier IS DISTINCT FROM 'delegate' THEN
+        RAISE EXCEPTION 'only the delegate tier can be limited to tailnets'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Leave tailnets out for the operator, actor and node tiers.';
+    END IF;
+    IF cardinality(tailnets) = 0 OR array_position(tailnets, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'tailnets must name at least one tailnet, and no nulls'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Leave tailnets out to make the role a delegate for every tailnet.';
+    END IF;
+    SELECT string_agg(format('"%s"', n), ', ') INTO unknown
+      FROM unnest(tailnets) AS n
+     WHERE NOT EXISTS (SELECT FROM auth_keys.tailnets t WHERE t.name = n);
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'tailnets do not exist: %', unknown
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
     EXECUTE format('GRANT USAGE ON SCHEMA auth_keys TO %s', grantee);
-    IF tier IN ('operator', 'actor') THEN
-        -- row-level security still limits the rows to the actor's tailnet
-        EXECUTE format('GRANT SELECT ON %s TO %s', auth_keys.tier_relations(), grantee);
-        EXECUTE format('GRANT SELECT (key_id, tailnet_id, created_by, description, reusable, '
-                       'ephemeral, preauthorized, tags, max_uses, uses, created_at, expires_at, '
-                       'revoked_at, revoked_by, last_used_at, used_up_at, invalid_at) '
-                       'ON auth_keys.keys TO %s', grantee);
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier) LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' THEN
+        EXECUTE format('GRANT SELECT (%s) ON auth_keys.keys TO %s',
+                       auth_keys.key_columns_granted(), grantee);
+    END IF;
+    IF tier = 'delegate' THEN
+        IF tailnets IS NULL THEN
+            INSERT INTO auth_keys.delegates (delegate, tailnet_id) VALUES (grantee, NULL)
+                ON CONFLICT DO NOTHING;
+        ELSE
+            INSERT INTO auth_keys.delegates (delegate, tailnet_id)
+            SELECT grantee, t.tailnet_id FROM auth_keys.tailnets t WHERE t.name = ANY (tailnets)
+                ON CONFLICT DO NOTHING;
+        END IF;
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole) IS
-    'Grant a database role one tier of callers (operator, actor or node): schema usage, EXECUTE on its functions and, for operator and actor, SELECT on the tables and views.';
+COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole, text[]) IS
+    'Grant a database role one tier of callers (operator, delegate, actor or node): schema usage, EXECUTE on its functions, and SELECT on what it reads (the member views; for operators the tables and every tenant''s views too); a delegate for every tailnet, or for the named ones.';
 
 -- Takes a tier away, and leaves what another tier the role still holds
--- grants: a role holds a tier when it may execute all of its functions.
-CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole) RETURNS void
+-- grants: a role holds a tier when it may execute all of its functions
+-- (and, for the delegate tier, is in auth_keys.delegates).  With tailnets,
+-- takes only those tailnets from a delegate.
+CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
+    RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kept text[];
     fn regprocedure;
+    rel regclass;
 BEGIN
+    IF tailnets IS NOT NULL THEN
+        IF tier IS DISTINCT FROM 'delegate' THEN
+            RAISE EXCEPTION 'only the delegate tier can be limited to tailnets'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave tailnets out for the operator, actor and node tiers.';
+        END IF;
+        DELETE FROM auth_keys.delegates d
+         USING auth_keys.tailnets t
+         WHERE d.delegate = grantee AND d.tailnet_id = t.tailnet_id AND t.name = ANY (tailnets);
+        RETURN;
+    END IF;
+    PERFORM auth_keys.tier_functions(tier);     -- a bad tier fails here
+
+    -- The delegate tier holds every actor function: taking it away takes
+    -- them too (grant_tier('actor', ...) gives them back to a mapped role).
     SELECT COALESCE(array_agg(t), '{}') INTO kept
-      FROM unnest(ARRAY['operator', 'actor', 'node']) AS t
+      FROM unnest(ARRAY['operator', 'delegate', 'actor', 'node']) AS t
      WHERE t <> tier
+       AND NOT (tier = 'delegate' AND t = 'actor')
        AND NOT EXISTS (SELECT FROM auth_keys.tier_functions(t) AS f
-                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'));
+                        WHERE NOT has_function_privilege(grantee::oid, f, 'EXECUTE'))
+       AND (t <> 'delegate'
+            OR EXISTS (SELECT FROM auth_keys.delegates d WHERE d.delegate = grantee));
     FOR fn IN SELECT * FROM auth_keys.tier_functions(tier)
               EXCEPT
               SELECT f FROM unnest(kept) AS k, auth_keys.tier_functions(k) AS f LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn, grantee);
     END LOOP;
-    IF NOT kept && ARRAY['operator', 'actor'] THEN
-        EXECUTE format('REVOKE SELECT ON %s, auth_keys.keys FROM %s',
-                       auth_keys.tier_relations(), grantee);
+    FOR rel IN SELECT * FROM auth_keys.tier_relations(tier)
+               EXCEPT
+               SELECT r FROM unnest(kept) AS k, auth_keys.tier_relations(k) AS r LOOP
+        EXECUTE format('REVOKE SELECT ON %s FROM %s', rel, grantee);
+    END LOOP;
+    IF tier = 'operator' AND NOT 'operator' = ANY (kept) THEN
+        EXECUTE format('REVOKE SELECT ON auth_keys.keys FROM %s', grantee);
+    END IF;
+    IF tier = 'delegate' THEN
+        DELETE FROM auth_keys.delegates d WHERE d.delegate = grantee;
     END IF;
     IF cardinality(kept) = 0 THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA auth_keys FROM %s', grantee);
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole) IS
-    'Take a tier away from a database role, keeping what another tier it still holds grants.';
+COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole, text[]) IS
+    'Take a tier away from a database role, keeping what another tier it still holds grants; with tailnets, take only those tailnets from a delegate.';
 
 REVOKE ALL ON FUNCTION auth_keys.tier_functions(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.tier_relations() FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole) FROM PUBLIC;
-REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.tier_relations(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.key_columns_granted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.grant_tier(text, regrole, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.revoke_tier(text, regrole, text[]) FROM PUBLIC;
+
+-- Who holds which tier, as grant_tier gave it (direct grants of every
+-- function of the tier; for delegates, their tailnets): what a reinstall
+-- needs to grant again.  The delegate tier holds every function of the
+-- actor tier, so a delegate is listed as a delegate and not as an actor.
+CREATE FUNCTION auth_keys.tier_grants()
+    RETURNS TABLE (grantee regrole, tier text, tailnets text[])
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT r.oid::pg_catalog.regrole, t.tier,
+           CASE WHEN t.tier OPERATOR(pg_catalog.=) 'delegate'
+                 AND NOT EXISTS (SELECT FROM auth_keys.delegates d
+                                  WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid
+                                    AND d.tailnet_id IS NULL)
+                THEN (SELECT pg_catalog.array_agg(n.name ORDER BY n.name)
+                        FROM auth_keys.delegates d
+                        JOIN auth_keys.tailnets n
+                          ON n.tailnet_id OPERATOR(pg_catalog.=) d.tailnet_id
+                       WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid)
+           END
+      FROM pg_catalog.pg_roles r,
+           pg_catalog.unnest(ARRAY['operator', 'delegate', 'actor', 'node']) AS t(tier)
+     WHERE NOT EXISTS (
+               SELECT FROM auth_keys.tier_functions(t.tier) AS f(fn)
+                WHERE NOT EXISTS (
+                          SELECT FROM pg_catalog.pg_proc p,
+                                      pg_catalog.aclexplode(p.proacl) AS a
+                           WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.oid
+                             AND a.grantee OPERATOR(pg_catalog.=) r.oid
+                             AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+                             AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'))
+       AND (t.tier OPERATOR(pg_catalog.<>) 'delegate'
+            OR EXISTS (SELECT FROM auth_keys.delegates d
+                        WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid))
+       AND (t.tier OPERATOR(pg_catalog.<>) 'actor'
+            OR NOT EXISTS (SELECT FROM auth_keys.delegates d
+                            WHERE d.delegate::pg_catalog.oid OPERATOR(pg_catalog.=) r.oid))
+     ORDER BY 1, 2;
+END;
+COMMENT ON FUNCTION auth_keys.tier_grants() IS
+    'Which roles hold which tier (and, for delegates limited to some, which tailnets): the grant_tier calls a reinstall needs again.';
+
+-- The whole uninstall in one call: the sweep job, the extension, and its
+-- schema (which DROP EXTENSION leaves, since the extension lives in it).
+-- It names the grant_tier calls that a new CREATE EXTENSION needs again.
+CREATE FUNCTION auth_keys.uninstall()
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN SELECT * FROM auth_keys.tier_grants() LOOP
+        IF g.tailnets IS NULL THEN
+            RAISE NOTICE 'role % holds the % tier', g.grantee, g.tier
+                USING HINT = format('After CREATE EXTENSION auth_keys, run SELECT auth_keys.grant_tier(%L, %L);',
+                                    g.tier, g.grantee);
+        ELSE
+            RAISE NOTICE 'role % holds the % tier for tailnets %', g.grantee, g.tier,
+                         array_to_string(g.tailnets, ', ')
+                USING HINT = format('After CREATE EXTENSION auth_keys and the tailnets, run SELECT auth_keys.grant_tier(%L, %L, tailnets => %L);',
+                                    g.tier, g.grantee, g.tailnets);
+        END IF;
+    END LOOP;
+    IF to_regclass('cron.job') IS NOT NULL THEN
+        PERFORM cron.unschedule(j.jobid) FROM cron.job j
+          WHERE j.jobname = 'auth_keys.sweep' AND j.database = current_database();
+    ELSE
+        RAISE NOTICE 'pg_cron is not installed in database %', current_database()
+            USING HINT = format('A sweep scheduled from the cron database with cron.schedule_in_database stays there: run SELECT cron.unschedule(%L) in that database.',
+                                'auth_keys.sweep.' || current_database());
+    END IF;
+    DROP EXTENSION auth_keys;
+    DROP SCHEMA auth_keys;
+END;
+$$;
+COMMENT ON FUNCTION auth_keys.uninstall() IS
+    'Superuser: remove auth_keys entirely (the pg_cron sweep job, the extension with all its data, the schema), naming the tier grants a reinstall needs again.';
+
+-- Nothing of this section is PUBLIC's; grant_tier gives it to the tiers.
+REVOKE ALL ON FUNCTION
+    auth_keys.node_status(auth_keys.nodekey),
+    auth_keys.nodes_seen(auth_keys.nodekey[]),
+    auth_keys.delete_tailnet(text),
+    auth_keys.tailnet_list_rows(),
+    auth_keys.tailnet_deletion_rows(),
+    auth_keys.sweep_job_runs(integer),
+    auth_keys.tier_grants(),
+    auth_keys.uninstall()
+    FROM PUBLIC;
+REVOKE ALL ON TABLE
+    auth_keys.delegates,
+    auth_keys.sweep_log,
+    auth_keys.tailnet_list,
+    auth_keys.tailnet_deletions
+    FROM PUBLIC;
 
 --------------------------------------------------------------------------
--- Tailnet Lock: decoding, the views, the node tier's functions
+-- Tailnet Lock: the node tier's functions
 --------------------------------------------------------------------------
-
--- Pure: reads no table, so anyone may call it.
-CREATE FUNCTION auth_keys.lock_decode(data bytea, structure text DEFAULT NULL)
-    RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'auth_keys_lock_decode'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION auth_keys.lock_decode(bytea, text) IS
-    'A Tailnet Lock structure as JSON: an AUM or a node key signature (structure NULL: whichever the data is), a key or a state; input that is not exactly canonical CBOR is SQLSTATE 22P02.';
-
--- The trusted keys at the head, as a signing node lists them.
-CREATE VIEW auth_keys.lock_keys WITH (security_invoker = true) AS
-SELECT t.name AS tailnet, k.key_id,
-       'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(k.key_id, 'hex') AS public_key,
-       k.votes, m.meta,
-       m.meta OPERATOR(pg_catalog.->>) 'purpose' AS purpose,
-       m.meta OPERATOR(pg_catalog.->>) 'authkey_stableid' AS auth_key_id
-  FROM auth_keys.lock_trusted_keys k
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
-  CROSS JOIN LATERAL
-       (SELECT COALESCE(auth_keys.lock_decode(k.key, 'key') OPERATOR(pg_catalog.->) 'meta',
-                        '{}'::pg_catalog.jsonb) AS meta) m
- WHERE auth_keys.tailnet_visible(k.tailnet_id);
-COMMENT ON VIEW auth_keys.lock_keys IS
-    'The keys the authority of the actor''s tailnet trusts at its head, with their votes and meta.';
-COMMENT ON COLUMN auth_keys.lock_keys.tailnet IS 'Name of the tailnet.';
-COMMENT ON COLUMN auth_keys.lock_keys.key_id IS 'The key''s id: its 32-byte Ed25519 public key.';
-COMMENT ON COLUMN auth_keys.lock_keys.public_key IS 'The key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
-COMMENT ON COLUMN auth_keys.lock_keys.votes IS 'The key''s votes, 1 to 4096.';
-COMMENT ON COLUMN auth_keys.lock_keys.meta IS 'The key''s meta, text to text ({} for none).';
-COMMENT ON COLUMN auth_keys.lock_keys.purpose IS 'The meta "purpose": "pre-auth key" for the lock key of a pre-signed auth key.';
-COMMENT ON COLUMN auth_keys.lock_keys.auth_key_id IS 'The meta "authkey_stableid": the auth key whose enrolments alone this key may sign, if it names one.';
-
--- Lock keys of pre-signed auth keys that can no longer enrol anyone: the
--- auth key they name is revoked, expired or used up, or is no key of the
--- tailnet (purged by a sweep, or never one).  For the owners, admins and
--- auditors, who see every key of the tailnet.
-CREATE VIEW auth_keys.lock_stale_keys WITH (security_invoker = true) AS
-SELECT t.name AS tailnet, tk.key_id,
-       'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(tk.key_id, 'hex') AS public_key,
-       m.auth_key_id,
-       COALESCE(auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
-                'unknown') AS auth_key_status
-  FROM auth_keys.lock_trusted_keys tk
-  JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
-  CROSS JOIN LATERAL
-       (SELECT auth_keys.lock_decode(tk.key, 'key') OPERATOR(pg_catalog.->) 'meta'
-               OPERATOR(pg_catalog.->>) 'authkey_stableid' AS auth_key_id) m
-  LEFT JOIN auth_keys.keys k ON k.key_id OPERATOR(pg_catalog.=) m.auth_key_id
-                            AND k.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
- WHERE auth_keys.tailnet_visible(tk.tailnet_id)
-   AND auth_keys.actor_sees_all_keys()
-   AND m.auth_key_id IS NOT NULL
-   AND (k.key_id IS NULL
-        OR auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
-           OPERATOR(pg_catalog.<>) 'valid');
-COMMENT ON VIEW auth_keys.lock_stale_keys IS
-    'Lock keys of pre-signed auth keys that can no longer enrol anyone (their auth key is revoked, expired, used up or gone): candidates for removal from the authority, from a signing node.';
-COMMENT ON COLUMN auth_keys.lock_stale_keys.tailnet IS 'Name of the tailnet.';
-COMMENT ON COLUMN auth_keys.lock_stale_keys.key_id IS 'The lock key''s id: its 32-byte Ed25519 public key.';
-COMMENT ON COLUMN auth_keys.lock_stale_keys.public_key IS 'The lock key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
-COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_id IS 'The auth key the lock key was made for (its meta "authkey_stableid").';
-COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_status IS 'revoked, expired or used; unknown when no key of the tailnet has that id any more.';
 
 -- Node tier.  lock_head and lock_aums only read, and answer on a standby.
 CREATE FUNCTION auth_keys.lock_submit(tailnet text, aums bytea[])
@@ -1263,7 +1850,6 @@ REVOKE ALL ON FUNCTION auth_keys.lock_head(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.lock_aums(text, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.lock_sign_node(auth_keys.nodekey, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION auth_keys.lock_disable(text, bytea) FROM PUBLIC;
-REVOKE ALL ON auth_keys.lock_keys, auth_keys.lock_stale_keys FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth_keys.lock_decode(bytea, text),
     auth_keys.node_lock_status(boolean, boolean, boolean)

@@ -17,8 +17,20 @@
  * never hands it to the next client.  Rolling back to a savepoint taken
  * before act_as undoes the act_as and brings back the actor before it.
  *
- * The member's role is looked up once and cached for the transaction; the
- * functions that change members drop the cache.
+ * Membership changes take effect at once.  Every actor function resolves
+ * its member afresh, reading the row FOR SHARE: under READ COMMITTED it
+ * acts on the member as committed when it runs (waiting for a change in
+ * progress), and under REPEATABLE READ or SERIALIZABLE a member changed
+ * since the transaction's snapshot is a serialization failure, not a stale
+ * grant.  The share lock holds until the transaction ends, so removing or
+ * changing a member waits for the member's transactions that have already
+ * acted: whatever they did (keys they made) is committed by then, and
+ * remove_member and set_member see it.  Row-level security, which must not
+ * lock or write, reads the member without a lock, once per statement.
+ *
+ * A member is mapped to a database role by the role's OID (1.1; a 1.0
+ * database still stores the role's name), so a role dropped and created
+ * again under the same name is not the member.
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -29,6 +41,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -38,10 +51,13 @@
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "actor.h"
 #include "arguments.h"
+#include "delegate.h"
 #include "query.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_act_as);
@@ -75,10 +91,15 @@ typedef struct ExplicitActor
 
 static ExplicitActor *explicit_actor = NULL;
 
-/* The actor as last resolved in this transaction, and for which role. */
+/*
+ * The actor as last resolved, for which role, and in which statement: row
+ * level security asks once per row, and is answered from here until the
+ * statement changes.
+ */
 static bool resolved_valid = false;
 static bool resolved_found;
 static Oid	resolved_for_user;
+static TimestampTz resolved_in_statement;
 static Actor resolved;
 
 /* Holds the act_as stack and the strings of "resolved", for one transaction. */
@@ -174,30 +195,57 @@ remember_actor_row(void)
 }
 
 /*
- * Resolve the actor from the act_as member or the role mapping.  Runs its
- * own SPI connection, so callers may or may not be connected already.
+ * MembersMapRoleOids
+ *		Whether members.db_role holds role OIDs (regrole, from 1.1 on)
+ *		rather than role names (1.0).
+ */
+bool
+MembersMapRoleOids(void)
+{
+	Oid			members = get_relname_relid("members",
+											get_namespace_oid("auth_keys", false));
+	AttrNumber	attnum = OidIsValid(members) ? get_attnum(members, "db_role") : InvalidAttrNumber;
+
+	return attnum != InvalidAttrNumber && get_atttype(members, attnum) == REGROLEOID;
+}
+
+/*
+ * Resolve the actor from the act_as member or the role mapping.  With
+ * "lock", the member row is read FOR SHARE with a fresh snapshot (see the
+ * file header); without, as the active snapshot shows it.  Runs its own
+ * SPI connection, so callers may or may not be connected already.
  */
 static void
-resolve_actor(Oid user)
+resolve_actor(Oid user, bool lock)
 {
-	static SqlStatement by_member = {
-		"SELECT m.tailnet_id, t.name, m.login, m.role"
-		"  FROM auth_keys.members m"
-		"  JOIN auth_keys.tailnets t"
-		"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
-		" WHERE m.tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND m.login OPERATOR(pg_catalog.=) $2",
-		2, {INT8OID, TEXTOID}
+#define MEMBER_SELECT \
+	"SELECT m.tailnet_id, t.name, m.login, m.role" \
+	"  FROM auth_keys.members m" \
+	"  JOIN auth_keys.tailnets t" \
+	"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
+#define BY_MEMBER \
+	" WHERE m.tailnet_id OPERATOR(pg_catalog.=) $1" \
+	"   AND m.login OPERATOR(pg_catalog.=) $2"
+#define BY_DB_ROLE " WHERE m.db_role OPERATOR(pg_catalog.=) $1"
+#define LOCKED " FOR SHARE OF m"
+	static SqlStatement by_member[2] = {
+		{MEMBER_SELECT BY_MEMBER, 2, {INT8OID, TEXTOID}},
+		{MEMBER_SELECT BY_MEMBER LOCKED, 2, {INT8OID, TEXTOID}}
 	};
-	static SqlStatement by_db_role = {
-		"SELECT m.tailnet_id, t.name, m.login, m.role"
-		"  FROM auth_keys.members m"
-		"  JOIN auth_keys.tailnets t"
-		"    ON t.tailnet_id OPERATOR(pg_catalog.=) m.tailnet_id"
-		" WHERE m.db_role OPERATOR(pg_catalog.=) $1",
-		1, {NAMEOID}
+	static SqlStatement by_role_oid[2] = {
+		{MEMBER_SELECT BY_DB_ROLE, 1, {REGROLEOID}},
+		{MEMBER_SELECT BY_DB_ROLE LOCKED, 1, {REGROLEOID}}
 	};
+	static SqlStatement by_role_name[2] = {
+		{MEMBER_SELECT BY_DB_ROLE, 1, {NAMEOID}},
+		{MEMBER_SELECT BY_DB_ROLE LOCKED, 1, {NAMEOID}}
+	};
+#undef MEMBER_SELECT
+#undef BY_MEMBER
+#undef BY_DB_ROLE
+#undef LOCKED
 	Datum		values[2];
+	uint64		found = 0;
 
 	/* strings of earlier resolutions stay in ActorContext until xact end */
 	resolved_valid = false;
@@ -208,8 +256,12 @@ resolve_actor(Oid user)
 	{
 		values[0] = Int64GetDatum(explicit_actor->tailnet_id);
 		values[1] = CStringGetTextDatum(explicit_actor->login);
-		if (QueryRun(&by_member, values, NULL, true) == 1)
-			remember_actor_row();
+		found = QueryRun(&by_member[lock], values, NULL, !lock);
+	}
+	else if (MembersMapRoleOids())
+	{
+		values[0] = ObjectIdGetDatum(user);
+		found = QueryRun(&by_role_oid[lock], values, NULL, !lock);
 	}
 	else
 	{
@@ -218,47 +270,64 @@ resolve_actor(Oid user)
 		if (rolname != NULL)
 		{
 			values[0] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
-			if (QueryRun(&by_db_role, values, NULL, true) == 1)
-				remember_actor_row();
+			found = QueryRun(&by_role_name[lock], values, NULL, !lock);
 		}
 	}
+	if (found == 1)
+		remember_actor_row();
 	SPI_finish();
 
 	resolved_for_user = user;
+	resolved_in_statement = GetCurrentStatementStartTimestamp();
 	resolved_valid = true;
 }
 
 /*
  * ActorCurrent
- *		The actor of the current transaction, or NULL when there is none.
+ *		The actor of the current transaction as the current statement's
+ *		snapshot shows it, or NULL when there is none.  For row-level
+ *		security and the audit trail; it takes no lock.
  */
 const Actor *
 ActorCurrent(void)
 {
 	Oid			user = GetOuterUserId();
 
-	if (!resolved_valid || (explicit_actor == NULL && resolved_for_user != user))
-		resolve_actor(user);
+	if (!resolved_valid ||
+		resolved_in_statement != GetCurrentStatementStartTimestamp() ||
+		(explicit_actor == NULL && resolved_for_user != user))
+		resolve_actor(user, false);
 	return resolved_found ? &resolved : NULL;
 }
 
 /*
  * ActorRequire
- *		The actor, or an error saying how to get one.
+ *		The actor, as committed now and locked FOR SHARE until the end of
+ *		the transaction, or an error saying how to get one.  Every actor
+ *		function calls it first.
  */
 const Actor *
 ActorRequire(void)
 {
-	const Actor *actor = ActorCurrent();
+	Oid			user = GetOuterUserId();
 
-	if (actor == NULL)
+	resolve_actor(user, true);
+	if (!resolved_found)
+	{
+		if (explicit_actor != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("the member named by auth_keys.act_as() is no longer a member"),
+					 errdetail("Login \"%s\" was removed from its tailnet after auth_keys.act_as() named it.",
+							   explicit_actor->login)));
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("no tailnet member is acting in this transaction"),
 				 errdetail("Role \"%s\" is not mapped to a member, and auth_keys.act_as() was not called in this transaction.",
-						   GetUserNameFromId(GetOuterUserId(), false)),
+						   GetUserNameFromId(user, false)),
 				 errhint("Call auth_keys.act_as(tailnet, login) inside the same transaction, or map this role with auth_keys.set_member(..., db_role => ...).")));
-	return actor;
+	}
+	return &resolved;
 }
 
 /*
@@ -406,13 +475,15 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	RequireArguments(fcinfo, 2);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	DelegateRequireTailnet(tailnet);
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
 	SPI_connect();
-	if (QueryRun(&lookup, values, NULL, true) == 0)
+	/* not read-only: a fresh snapshot, which sees the latest members */
+	if (QueryRun(&lookup, values, NULL, false) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("tailnet \"%s\" does not exist", tailnet)));
 	tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
 	is_member = DatumGetBool(QueryGetNotNull(0, 2));
@@ -420,8 +491,8 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 
 	if (!is_member)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("member \"%s\" of tailnet \"%s\" does not exist", login, tailnet)));
 
 	actor = MemoryContextAlloc(ActorContext, sizeof(ExplicitActor));
 	actor->tailnet_id = tailnet_id;
@@ -430,6 +501,7 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 	actor->previous = explicit_actor;
 	explicit_actor = actor;
 	resolved_valid = false;
+	ActorWarnOutsideTransactionBlock();
 	PG_RETURN_VOID();
 }
 
@@ -443,7 +515,10 @@ auth_keys_actor_tailnet_id(PG_FUNCTION_ARGS)
 	const Actor *actor = ActorCurrent();
 
 	if (actor == NULL)
+	{
+		ActorNoticeMissing();
 		PG_RETURN_NULL();
+	}
 	PG_RETURN_INT64(actor->tailnet_id);
 }
 
@@ -483,4 +558,45 @@ auth_keys_actor_sees_all_nodes(PG_FUNCTION_ARGS)
 	const Actor *actor = ActorCurrent();
 
 	PG_RETURN_BOOL(actor != NULL && RoleSeesAllNodes(actor->role));
+}
+
+/*
+ * ActorWarnOutsideTransactionBlock
+ *		act_as called by itself outside BEGIN ... COMMIT lasts only for its
+ *		own statement: warn, as SET LOCAL does (the same SQLSTATE, 25P01).
+ *		A function or DO block that calls act_as may use the actor itself,
+ *		so only a call with no function around it (nothing on the error
+ *		context stack, which every PL and SQL function pushes) warns.
+ */
+void
+ActorWarnOutsideTransactionBlock(void)
+{
+	if (!IsTransactionBlock() && error_context_stack == NULL)
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("auth_keys.act_as can only be used in transaction blocks"),
+				 errdetail("The actor lasts until the end of the current transaction, which ends with this statement."),
+				 errhint("Call auth_keys.act_as() after BEGIN, in the transaction of the statements it is for.")));
+}
+
+/*
+ * ActorNoticeMissing
+ *		A read of the views or tables without an actor sees no rows: say so,
+ *		once per statement, with a NOTICE (row-level security calls
+ *		actor_tailnet_id for every row it checks).  A NOTICE rather than an
+ *		error, so that a DBA's or a monitor's read still answers.
+ */
+void
+ActorNoticeMissing(void)
+{
+	static TimestampTz noticed_statement = 0;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+
+	if (noticed_statement == statement)
+		return;
+	noticed_statement = statement;
+	ereport(NOTICE,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("no tailnet member is acting in this transaction, so no rows are visible"),
+			 errhint("Call auth_keys.act_as(tailnet, login) inside the same transaction, or map this role with auth_keys.set_member(..., db_role => ...).")));
 }

@@ -40,6 +40,9 @@ extern void ActorForget(void);
 extern char *ActorDescribe(void);
 extern char *CallerRoleDescribe(void);
 extern bool CallerIsOperator(void);
+extern bool MembersMapRoleOids(void);
+extern void ActorWarnOutsideTransactionBlock(void);
+extern void ActorNoticeMissing(void);
 
 extern MemberRole RoleFromName(const char *name);
 extern const char *RoleName(MemberRole role);

@@ -30,9 +30,9 @@
 /*
  * EventRecord
  *		Append an event by "actor" (ActorDescribe, or CallerRoleDescribe for
- *		node-facing functions, which have no actor to look up).  key_id may
- *		be NULL, node_id EVENT_NO_NODE and detail_json NULL (an empty object)
- *		when they do not apply.
+ *		node-facing functions, which have no actor to look up).  tailnet_id
+ *		may be EVENT_NO_TAILNET, key_id NULL, node_id EVENT_NO_NODE and
+ *		detail_json NULL (an empty object) when they do not apply.
  */
 void
 EventRecord(const char *actor, int64 tailnet_id, const char *action,
@@ -48,6 +48,8 @@ EventRecord(const char *actor, int64 tailnet_id, const char *action,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = Int64GetDatum(tailnet_id);
+	if (tailnet_id == EVENT_NO_TAILNET)
+		nulls[0] = 'n';
 	values[1] = CStringGetTextDatum(actor);
 	values[2] = CStringGetTextDatum(action);
 	if (key_id != NULL)
@@ -103,7 +105,9 @@ JsonAddRaw(StringInfo json, const char *field, const char *value)
 /*
  * JsonAddTimestamp, JsonAddInterval
  *		Times in ISO 8601, in UTC, whatever the session's TimeZone and
- *		IntervalStyle: the audit trail reads the same to everyone.
+ *		IntervalStyle: the audit trail reads the same to everyone.  The
+ *		infinite times, which a DBA may write into a row, are "infinity"
+ *		and "-infinity", as timestamptz spells them.
  */
 void
 JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value)
@@ -112,6 +116,11 @@ JsonAddTimestamp(StringInfo json, const char *field, TimestampTz value)
 	fsec_t		fsec;
 	char		buf[MAXDATELEN + 1];
 
+	if (TIMESTAMP_NOT_FINITE(value))
+	{
+		JsonAddText(json, field, TIMESTAMP_IS_NOBEGIN(value) ? "-infinity" : "infinity");
+		return;
+	}
 	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
 	tm.tm_isdst = 0;			/* UTC has no daylight saving; print "+00:00" */

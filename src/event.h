@@ -15,8 +15,12 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
-/* no node */
-#define EVENT_NO_NODE	0
+/*
+ * No node; no tailnet (ids start at 1): the record of a deleted tailnet
+ * outlives it, and a TRUNCATE concerns every tailnet.
+ */
+#define EVENT_NO_NODE		0
+#define EVENT_NO_TAILNET	0
 
 extern void EventRecord(const char *actor, int64 tailnet_id,
 						const char *action, const char *key_id,

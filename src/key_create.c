@@ -221,6 +221,12 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	EventRecord(actor->login, actor->tailnet_id, "key.created", key_id,
 				EVENT_NO_NODE, creation_detail(&req, expires_at));
 
+	/*
+	 * The key exists in the copies made here, each zeroed once the next
+	 * holds it, and in the result tuple: PostgreSQL's own copies from there
+	 * on (the function scan's tuplestore, the protocol's output buffer) are
+	 * freed with the statement, and are beyond reach.
+	 */
 	AuthKeyFormat(auth_keys_key_prefix, key_id, secret, key);
 	explicit_bzero(secret, sizeof(secret));
 	result[0] = CStringGetTextDatum(key_id);
@@ -228,6 +234,9 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	result[2] = TimestampTzGetDatum(expires_at);
 	explicit_bzero(key, sizeof(key));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
+	explicit_bzero(VARDATA(DatumGetPointer(result[1])),
+				   VARSIZE(DatumGetPointer(result[1])) - VARHDRSZ);
+	pfree(DatumGetPointer(result[1]));
 	SPI_finish();
 
 	return (Datum) 0;

@@ -247,9 +247,8 @@ key_relations_resolve(void)
 
 /*
  * A row of a table by its single-column btree primary key, as the active
- * snapshot sees it (the snapshot a read-only SPI query would use), in a
- * slot that the caller drops with end_row_lookup.  Returns NULL when no
- * row has that key.
+ * snapshot sees it, in a slot that the caller drops with end_row_lookup.
+ * Returns NULL when no row has that key.
  */
 typedef struct RowLookup
 {
@@ -310,9 +309,11 @@ column_not_null(RowLookup *lookup, AttrNumber attnum)
  *		context.
  *
  * The key row and its tailnet are read by primary key with index scans,
- * as a read-only query would read them (same snapshot, same locks), but
- * without planning or starting an executor for a query: this is the path
- * of every validate_key and register_node.  The function that calls it is
+ * with the snapshot that a statement of the function would take (under
+ * READ COMMITTED a fresh one, and in any case one that sees what the
+ * caller's statement did before, such as a create_key earlier in the same
+ * statement), but without planning or starting an executor for a query:
+ * this is the path of every validate_key and register_node.  The function that calls it is
  * SECURITY DEFINER, owned by the superuser who created the extension, so
  * neither privileges nor row-level security apply to it either way.
  */
@@ -333,11 +334,15 @@ KeyProve(text *key, KeyRecord *record)
 		return false;
 
 	key_relations_resolve();
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 	row = lookup_row(&lookup, key_relations.keys, key_relations.keys_pkey,
 					 F_TEXTEQ, CStringGetTextDatum(parsed.key_id));
 	if (row == NULL)
 	{
 		end_row_lookup(&lookup);
+		PopActiveSnapshot();
 		explicit_bzero(&parsed, sizeof(parsed));
 		return false;
 	}
@@ -350,6 +355,7 @@ KeyProve(text *key, KeyRecord *record)
 	if (!proven)
 	{
 		end_row_lookup(&lookup);
+		PopActiveSnapshot();
 		explicit_bzero(&parsed, sizeof(parsed));
 		return false;
 	}
@@ -384,6 +390,7 @@ KeyProve(text *key, KeyRecord *record)
 	record->node_key_expiry_usecs =
 		IntervalAbsoluteUsecs(DatumGetIntervalP(column_not_null(&lookup, ta[TC_NODE_KEY_EXPIRY])));
 	end_row_lookup(&lookup);
+	PopActiveSnapshot();
 	return true;
 }
 

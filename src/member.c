@@ -7,7 +7,14 @@
  * A member has a login, one role, and optionally a database role that acts
  * as the member whenever no act_as is in force (see actor.c).  A database
  * role maps to at most one member, so that who is acting is never in
- * doubt.
+ * doubt; it is stored as the role's OID (a 1.0 database stores its name).
+ *
+ * A member who can no longer revoke their keys (removed, or given a role
+ * that does not manage keys) has the keys that are still valid revoked,
+ * since nobody else could.  Both functions wait for the member's
+ * transactions that are acting (actor.c holds their member row FOR SHARE),
+ * and revoke with a snapshot taken after that wait, so that a key such a
+ * transaction made is revoked too, whatever the isolation level.
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -21,12 +28,14 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "actor.h"
 #include "arguments.h"
 #include "event.h"
+#include "name_rules.h"
 #include "query.h"
 #include "tailnet.h"
 #include "writable.h"
@@ -34,29 +43,67 @@
 PG_FUNCTION_INFO_V1(auth_keys_set_member);
 PG_FUNCTION_INFO_V1(auth_keys_remove_member);
 
-#define LOGIN_MAX 255
-
-/* Error unless a login is 1 to 255 bytes without spaces or control characters. */
+/*
+ * Revoke the keys of a member that are still valid, each with a
+ * key.revoked event giving "reason"; see the file header for the snapshot.
+ */
 static void
-require_login(const char *login)
+revoke_member_keys(int64 tailnet_id, const char *login, const char *who,
+				   const char *reason)
 {
-	size_t		len = strlen(login);
+	static SqlStatement revoke_keys = {
+		"UPDATE auth_keys.keys"
+		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
+		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
+		"   AND created_by OPERATOR(pg_catalog.=) $2"
+		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" RETURNING key_id",
+		3, {INT8OID, TEXTOID, TEXTOID}
+	};
+	Datum		values[3];
+	uint64		revoked;
+	char	  **revoked_ids;
+	StringInfoData detail;
 
-	if (len == 0 || len > LOGIN_MAX)
+	values[0] = Int64GetDatum(tailnet_id);
+	values[1] = CStringGetTextDatum(login);
+	values[2] = CStringGetTextDatum(who);
+	revoked = QueryRunLatest(&revoke_keys, values, NULL);
+	revoked_ids = palloc(sizeof(char *) * Max(revoked, 1));
+	for (uint64 i = 0; i < revoked; i++)
+		revoked_ids[i] = QueryGetText(i, 1);
+
+	initStringInfo(&detail);
+	JsonAddText(&detail, "reason", reason);
+	(void) JsonFinish(&detail);
+	for (uint64 i = 0; i < revoked; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		EventRecord(who, tailnet_id, "key.revoked", revoked_ids[i],
+					EVENT_NO_NODE, detail.data);
+	}
+}
+
+/*
+ * The database role argument of set_member as the value members.db_role
+ * holds: the role's OID, or in a 1.0 database its name.  Sets *type.
+ */
+static Datum
+db_role_value(Name rolname, Oid *type)
+{
+	Oid			role = get_role_oid(NameStr(*rolname), true);
+
+	if (!OidIsValid(role))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must have 1 to %d bytes", LOGIN_MAX)));
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char) login[i] <= ' ' || login[i] == 0x7f)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a login must not contain spaces or control characters")));
-	if (strncmp(login, "tag:", 4) == 0 || strncmp(login, "autogroup:", 10) == 0 ||
-		strncmp(login, "role:", 5) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must not start with \"tag:\", \"autogroup:\" or \"role:\""),
-				 errdetail("Those prefixes name tags, groups and database roles.")));
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" does not exist", NameStr(*rolname))));
+	if (MembersMapRoleOids())
+	{
+		*type = REGROLEOID;
+		return ObjectIdGetDatum(role);
+	}
+	*type = NAMEOID;
+	return NameGetDatum(rolname);
 }
 
 /*
@@ -75,14 +122,14 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 		" WHERE m.db_role OPERATOR(pg_catalog.=) $3"
 		"   AND (m.tailnet_id OPERATOR(pg_catalog.<>) $1"
 		"        OR m.login OPERATOR(pg_catalog.<>) $2)",
-		3, {INT8OID, TEXTOID, NAMEOID}
+		3, {INT8OID, TEXTOID, InvalidOid}
 	};
 	static SqlStatement upsert = {
 		"INSERT INTO auth_keys.members (tailnet_id, login, role, db_role)"
 		" VALUES ($1, $2, $3, $4)"
 		" ON CONFLICT (tailnet_id, login)"
 		" DO UPDATE SET role = excluded.role, db_role = excluded.db_role",
-		4, {INT8OID, TEXTOID, TEXTOID, NAMEOID}
+		4, {INT8OID, TEXTOID, TEXTOID, InvalidOid}
 	};
 	char	   *tailnet;
 	char	   *login;
@@ -90,6 +137,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Oid			db_role_type = MembersMapRoleOids() ? REGROLEOID : NAMEOID;
 	StringInfoData detail;
 
 	RequireWritable(fcinfo);
@@ -97,17 +145,12 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	login = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	role = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	require_login(login);
+	RequireLogin(login);
 	(void) RoleFromName(role);
-	if (!PG_ARGISNULL(3) &&
-		!OidIsValid(get_role_oid(NameStr(*PG_GETARG_NAME(3)), true)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("database role \"%s\" does not exist",
-						NameStr(*PG_GETARG_NAME(3)))));
 
 	SPI_connect();
 	tailnet_id = TailnetIdByName(tailnet);
+	TailnetRequireOwnerKept(tailnet_id, tailnet, login, role);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = PG_GETARG_DATUM(2);
@@ -115,9 +158,10 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 		nulls[3] = 'n';
 	else
 	{
-		values[3] = PG_GETARG_DATUM(3);
+		values[3] = db_role_value(PG_GETARG_NAME(3), &db_role_type);
+		QuerySetArgType(&mapped_elsewhere, 2, db_role_type);
 		if (QueryRun(&mapped_elsewhere, (Datum[]) {values[0], values[1], values[3]},
-					 NULL, true) > 0)
+					 NULL, false) > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("database role \"%s\" already acts as member \"%s\" of tailnet \"%s\"",
@@ -125,7 +169,11 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 							QueryGetText(0, 1)),
 					 errhint("A database role maps to one member at most.")));
 	}
+	QuerySetArgType(&upsert, 3, db_role_type);
 	QueryRun(&upsert, values, nulls, false);
+	if (!RoleMayManageKeys(RoleFromName(role)))
+		revoke_member_keys(tailnet_id, login, ActorDescribe(),
+						   "member may no longer manage keys");
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "login", login);
@@ -154,21 +202,10 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 		"   AND login OPERATOR(pg_catalog.=) $2",
 		2, {INT8OID, TEXTOID}
 	};
-	static SqlStatement revoke_keys = {
-		"UPDATE auth_keys.keys"
-		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND created_by OPERATOR(pg_catalog.=) $2"
-		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
-		" RETURNING key_id",
-		3, {INT8OID, TEXTOID, TEXTOID}
-	};
 	char	   *tailnet;
 	char	   *login;
 	int64		tailnet_id;
-	Datum		values[3];
-	uint64		revoked;
-	char	  **revoked_ids;
+	Datum		values[2];
 	char	   *who;
 	StringInfoData detail;
 
@@ -180,20 +217,14 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	SPI_connect();
 	who = ActorDescribe();		/* before the member, maybe the actor, goes */
 	tailnet_id = TailnetIdByName(tailnet);
+	TailnetRequireOwnerKept(tailnet_id, tailnet, login, NULL);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = PG_GETARG_DATUM(1);
 	if (QueryRun(&remove, values, NULL, false) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not a member of tailnet \"%s\"", login, tailnet)));
-	values[2] = CStringGetTextDatum(who);
-	revoked = QueryRun(&revoke_keys, values, NULL, false);
-	revoked_ids = palloc(sizeof(char *) * Max(revoked, 1));
-	for (uint64 i = 0; i < revoked; i++)
-		revoked_ids[i] = QueryGetText(i, 1);
-	for (uint64 i = 0; i < revoked; i++)
-		EventRecord(who, tailnet_id, "key.revoked", revoked_ids[i],
-					EVENT_NO_NODE, "{\"reason\":\"member removed\"}");
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("member \"%s\" of tailnet \"%s\" does not exist", login, tailnet)));
+	revoke_member_keys(tailnet_id, login, who, "member removed");
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "login", login);

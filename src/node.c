@@ -21,26 +21,6 @@
 #include "node.h"
 
 /*
- * NodeRequireHostname
- *		Error unless a hostname has 1 to 255 characters.
- */
-void
-NodeRequireHostname(text *hostname)
-{
-	int			len;
-
-	if (hostname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hostname must not be null")));
-	len = pg_mbstrlen_with_len(VARDATA_ANY(hostname), VARSIZE_ANY_EXHDR(hostname));
-	if (len < 1 || len > HOSTNAME_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hostname must have 1 to %d characters", HOSTNAME_MAX)));
-}
-
-/*
  * NodeKeyArgType
  *		The OID of auth_keys.nodekey, taken from the call's argument "argno"
  *		(the type's OID changes when the extension is created again, so it

@@ -12,11 +12,8 @@
 #ifndef NODE_H
 #define NODE_H
 
-#define HOSTNAME_MAX 255
-
 #include "fmgr.h"
 
-extern void NodeRequireHostname(text *hostname);
 extern Oid	NodeKeyArgType(FunctionCallInfo fcinfo, int argno);
 
 #endif							/* NODE_H */

@@ -73,50 +73,55 @@ typedef struct NodeRow
 
 /*
  * Lock a node of the actor's tailnet and check that the actor may do
- * "action" to it.  Caller is connected to SPI.
+ * "action" to it.  A node the actor may not see (of another tailnet, or of
+ * another member for a member who sees only their own) does not exist as
+ * far as the actor can tell: it is not locked, and the error is the one
+ * for a node id that was never used.  Caller is connected to SPI.
  */
 static NodeRow
 lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 		  const char *action)
 {
 	static SqlStatement lock = {
-		"SELECT n.tailnet_id, n.user_login,"
+		"SELECT n.user_login,"
 		"       pg_catalog.cardinality(n.tags) OPERATOR(pg_catalog.>) 0,"
 		"       n.key_expiry_disabled, t.node_key_expiry"
 		"  FROM auth_keys.nodes n"
 		"  JOIN auth_keys.tailnets t"
 		"    ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id"
 		" WHERE n.node_id OPERATOR(pg_catalog.=) $1"
+		"   AND n.tailnet_id OPERATOR(pg_catalog.=) $2"
 		"   FOR UPDATE OF n",
-		1, {INT8OID}
+		2, {INT8OID, INT8OID}
 	};
 	NodeRow		row;
-	Datum		node_id;
-	char	   *user_login;
+	Datum		values[2];
+	char	   *user_login = NULL;
+	bool		found;
+	bool		own;
 	bool		allowed;
 
 	RequireArgument(fcinfo, 0);
-	node_id = PG_GETARG_DATUM(0);
-	row.node_id = DatumGetInt64(node_id);
-	if (QueryRun(&lock, &node_id, NULL, false) == 0)
+	row.node_id = PG_GETARG_INT64(0);
+	row.tailnet_id = actor->tailnet_id;
+	values[0] = Int64GetDatum(row.node_id);
+	values[1] = Int64GetDatum(actor->tailnet_id);
+	found = QueryRun(&lock, values, NULL, false) == 1;
+	if (found)
+		user_login = QueryGetText(0, 1);
+	own = user_login != NULL && strcmp(user_login, actor->login) == 0;
+	if (!found || !(RoleSeesAllNodes(actor->role) || own))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("node %lld does not exist", (long long) row.node_id)));
-	row.tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
-	user_login = QueryGetText(0, 2);
-	row.tagged = DatumGetBool(QueryGetNotNull(0, 3));
-	row.key_expiry_disabled = DatumGetBool(QueryGetNotNull(0, 4));
+	row.tagged = DatumGetBool(QueryGetNotNull(0, 2));
+	row.key_expiry_disabled = DatumGetBool(QueryGetNotNull(0, 3));
 	row.node_key_expiry_usecs =
-		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 5)));
-
-	if (row.tailnet_id != actor->tailnet_id)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("node %lld belongs to another tailnet", (long long) row.node_id)));
+		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 4)));
 
 	allowed = RoleManagesDevices(actor->role);
 	if (access == MANAGERS_AND_OWN_USER)
-		allowed |= user_login != NULL && strcmp(user_login, actor->login) == 0;
+		allowed |= own;
 	if (access == MANAGERS_AND_NETWORK_ADMINS)
 		allowed |= actor->role == ROLE_NETWORK_ADMIN;
 	if (!allowed)
@@ -140,11 +145,12 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 		"DELETE FROM auth_keys.nodes WHERE node_id OPERATOR(pg_catalog.=) $1",
 		1, {INT8OID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	SPI_connect();
 	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
 	node_id = Int64GetDatum(node.node_id);
@@ -167,11 +173,12 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1 AND NOT authorized",
 		1, {INT8OID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	SPI_connect();
 	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
 	node_id = Int64GetDatum(node.node_id);
@@ -198,13 +205,14 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1",
 		3, {INT8OID, BOOLOID, TIMESTAMPTZOID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	bool		disabled;
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	RequireArgument(fcinfo, 1);
 	disabled = PG_GETARG_BOOL(1);
 
@@ -240,7 +248,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 		" WHERE node_id OPERATOR(pg_catalog.=) $1",
 		2, {INT8OID, TEXTARRAYOID}
 	};
-	const Actor *actor = ActorRequire();
+	const Actor *actor;
 	NodeRow		node;
 	ArrayType  *tags;
 	int			ntags;
@@ -248,6 +256,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	StringInfoData detail;
 
 	RequireWritable(fcinfo);
+	actor = ActorRequire();
 	RequireArgument(fcinfo, 1);
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 

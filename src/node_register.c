@@ -5,7 +5,22 @@
  *
  * One call from the node-facing backend proves the key, spends one use of
  * it and enrols (or re-authenticates) the node, in the caller's
- * transaction.  The spend is a single conditional UPDATE:
+ * transaction.  Lock, then check: the node row of the node key is read
+ * FOR UPDATE first (or, for a new node key, inserted), so that what the
+ * call decides from it (enrolled with this very key? in this tailnet?)
+ * holds until the caller commits.  Then:
+ *
+ *	- a node presenting the key that enrolled it spends nothing: with a key
+ *	  still valid it is re-authenticated (a new node key expiry); with a key
+ *	  spent since (a one-off key, a reusable key at its limit) it is
+ *	  returned as it is, renewed in nothing;
+ *	- any other registration spends a use of a valid key and enrols the
+ *	  node, or re-authenticates the node that has this node key with the
+ *	  identity of the new key.
+ *
+ * The spend is a single conditional UPDATE, the last statement of the call,
+ * so that the key's row lock, which racers for the key queue on, is held
+ * only from it to the commit:
  *
  *		UPDATE keys SET uses = uses + 1, ...
  *		 WHERE key_id = $1 AND revoked_at IS NULL AND used_up_at IS NULL
@@ -18,6 +33,7 @@
  * the winner) and reports "already used".  So N racers on a one-off key
  * give exactly one success, and never "invalid".  Under REPEATABLE READ or
  * SERIALIZABLE the lost race is a serialization failure (40001) instead.
+ * Locks are always taken node row first, key row second.
  *
  * Failures before the secret is proven say only "invalid authentication
  * key", with no detail; after, the detail says whether the key expired,
@@ -41,6 +57,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -51,6 +68,7 @@
 #include "key_format.h"
 #include "key_record.h"
 #include "lock_node.h"
+#include "name_rules.h"
 #include "node.h"
 #include "query.h"
 #include "writable.h"
@@ -145,100 +163,127 @@ refuse_foreign_node_key(void)
 			 errhint("Delete the node there first, or generate a new node key.")));
 }
 
-/*
- * Whether the node key is enrolled already, and with this very key: then
- * presenting the key again spends nothing.  A node key of another tailnet
- * is refused.
- */
-static bool
-enrolled_with_key(Datum node_key, Oid nodekey_type, const KeyRecord *key)
-{
-	static SqlStatement find_node = {
-		"SELECT tailnet_id, auth_key_id FROM auth_keys.nodes"
-		" WHERE node_key OPERATOR(auth_keys.=) $1",
-		1, {InvalidOid}
-	};
-	char	   *enrolled_with;
-
-	QuerySetArgType(&find_node, 0, nodekey_type);
-	if (QueryRun(&find_node, &node_key, NULL, true) == 0)
-		return false;
-	if (DatumGetInt64(QueryGetNotNull(0, 1)) != key->tailnet_id)
-		refuse_foreign_node_key();
-	enrolled_with = QueryGetText(0, 2);
-	return enrolled_with != NULL && strcmp(enrolled_with, key->key_id) == 0;
-}
-
-/* The node as enrol_node left it. */
+/* The node as the call leaves it: what register_node returns. */
 typedef struct EnrolledNode
 {
 	int64		node_id;
+	int64		tailnet_id;
+	char	   *auth_key_id;	/* the key that enrolled it last */
+	char	   *user_login;
+	ArrayType  *tags;
 	bool		authorized;
-	bool		reauthenticated;
-	bool		tagged;
+	bool		ephemeral;
+	bool		key_expiry_disabled;
+	bool		has_expiry;
 	TimestampTz node_key_expires_at;
+	bool		reauthenticated;
 } EnrolledNode;
 
-/*
- * Enrol the node with the identity the key gives it, or re-authenticate
- * the node that has this node key, in one upsert: a concurrent deletion or
- * registration of the same node key cannot slip between a check and a
- * write.  An authorized node stays authorized.
- */
-static EnrolledNode
-enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
-		   const KeyRecord *key)
+/* The columns that lock_node and enrol_node return, in this order. */
+#define NODE_COLUMNS \
+	"node_id, tailnet_id, auth_key_id, user_login, tags, authorized, ephemeral," \
+	" key_expiry_disabled, node_key_expires_at"
+
+/* Fill "node" from the first result row of a query returning NODE_COLUMNS. */
+static void
+read_node(EnrolledNode *node)
 {
-	static SqlStatement upsert = {
-		"INSERT INTO auth_keys.nodes AS n"
+	bool		isnull;
+
+	node->node_id = DatumGetInt64(QueryGetNotNull(0, 1));
+	node->tailnet_id = DatumGetInt64(QueryGetNotNull(0, 2));
+	node->auth_key_id = QueryGetText(0, 3);
+	node->user_login = QueryGetText(0, 4);
+	node->tags = DatumGetArrayTypePCopy(QueryGetNotNull(0, 5));
+	node->authorized = DatumGetBool(QueryGetNotNull(0, 6));
+	node->ephemeral = DatumGetBool(QueryGetNotNull(0, 7));
+	node->key_expiry_disabled = DatumGetBool(QueryGetNotNull(0, 8));
+	node->node_key_expires_at = DatumGetTimestampTz(QueryGet(0, 9, &isnull));
+	node->has_expiry = !isnull;
+}
+
+/*
+ * Lock the node row of a node key, if there is one.  Not read-only: a new
+ * snapshot after the statements before it, so a node enrolled earlier in
+ * the same statement or transaction is found (and a second registration
+ * of it re-authenticates instead of spending again).
+ */
+static bool
+lock_node(Datum node_key, Oid nodekey_type, EnrolledNode *node)
+{
+	static SqlStatement lock = {
+		"SELECT " NODE_COLUMNS " FROM auth_keys.nodes"
+		" WHERE node_key OPERATOR(auth_keys.=) $1"
+		"   FOR UPDATE",
+		1, {InvalidOid}
+	};
+
+	QuerySetArgType(&lock, 0, nodekey_type);
+	if (QueryRun(&lock, &node_key, NULL, false) == 0)
+		return false;
+	read_node(node);
+	return true;
+}
+
+/*
+ * Give the node the identity the key gives it: insert it for a new node
+ * key, or update the locked node of "existing" (re-authenticate it).  An
+ * authorized node stays authorized.  Returns false when a concurrent
+ * registration inserted the node key first: the caller locks that row and
+ * starts again.
+ */
+static bool
+enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
+		   const KeyRecord *key, const EnrolledNode *existing, EnrolledNode *node)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.nodes"
 		"  (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,"
 		"   ephemeral, authorized, key_expiry_disabled, node_key_expires_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-		" ON CONFLICT (node_key) DO UPDATE"
-		"   SET hostname = excluded.hostname,"
-		"       user_login = excluded.user_login,"
-		"       tags = excluded.tags,"
-		"       auth_key_id = excluded.auth_key_id,"
-		"       ephemeral = excluded.ephemeral,"
-		"       authorized = n.authorized OR excluded.authorized,"
-		"       key_expiry_disabled = excluded.key_expiry_disabled,"
-		"       node_key_expires_at = excluded.node_key_expires_at,"
-		"       last_seen_at = pg_catalog.now()"
-		"   WHERE n.tailnet_id OPERATOR(pg_catalog.=) excluded.tailnet_id"
-		" RETURNING n.node_id, n.authorized,"
-		"           n.xmax OPERATOR(pg_catalog.<>) '0'::pg_catalog.xid",
+		" ON CONFLICT (node_key) DO NOTHING"
+		" RETURNING " NODE_COLUMNS,
 		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
 		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
 	};
-	EnrolledNode node;
+	static SqlStatement update = {
+		"UPDATE auth_keys.nodes"
+		"   SET hostname = $3, user_login = $4, tags = $5, auth_key_id = $6,"
+		"       ephemeral = $7, authorized = authorized OR $8,"
+		"       key_expiry_disabled = $9, node_key_expires_at = $10,"
+		"       last_seen_at = pg_catalog.now()"
+		" WHERE node_id OPERATOR(pg_catalog.=) $1"
+		"   AND node_key OPERATOR(auth_keys.=) $2"
+		" RETURNING " NODE_COLUMNS,
+		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
+	};
+	bool		tagged = ArrayGetNItems(ARR_NDIM(key->tags), ARR_DIMS(key->tags)) > 0;
+	SqlStatement *query = existing ? &update : &insert;
 	Datum		values[10];
 	char		nulls[10];
 
-	node.tagged = ArrayGetNItems(ARR_NDIM(key->tags), ARR_DIMS(key->tags)) > 0;
-	node.node_key_expires_at = GetCurrentTransactionStartTimestamp() +
-		key->node_key_expiry_usecs;
-
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = Int64GetDatum(key->tailnet_id);
+	values[0] = existing ? Int64GetDatum(existing->node_id) : Int64GetDatum(key->tailnet_id);
 	values[1] = node_key;
 	values[2] = PointerGetDatum(hostname);
 	values[3] = CStringGetTextDatum(key->created_by);
-	nulls[3] = node.tagged ? 'n' : ' ';
+	nulls[3] = tagged ? 'n' : ' ';
 	values[4] = PointerGetDatum(key->tags);
 	values[5] = CStringGetTextDatum(key->key_id);
 	values[6] = BoolGetDatum(key->ephemeral);
 	values[7] = BoolGetDatum(!key->device_approval || key->preauthorized);
-	values[8] = BoolGetDatum(node.tagged);
-	values[9] = TimestampTzGetDatum(node.node_key_expires_at);
-	nulls[9] = node.tagged ? 'n' : ' ';
+	values[8] = BoolGetDatum(tagged);
+	values[9] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() +
+									key->node_key_expiry_usecs);
+	nulls[9] = tagged ? 'n' : ' ';
 
-	QuerySetArgType(&upsert, 1, nodekey_type);
-	if (QueryRun(&upsert, values, nulls, false) != 1)
-		refuse_foreign_node_key();	/* enrolled elsewhere meanwhile */
-	node.node_id = DatumGetInt64(QueryGetNotNull(0, 1));
-	node.authorized = DatumGetBool(QueryGetNotNull(0, 2));
-	node.reauthenticated = DatumGetBool(QueryGetNotNull(0, 3));
-	return node;
+	QuerySetArgType(query, 1, nodekey_type);
+	if (QueryRun(query, values, nulls, false) != 1)
+		return false;
+	read_node(node);
+	node->reauthenticated = existing != NULL;
+	return true;
 }
 
 /*
@@ -256,8 +301,11 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 	KeyStatus	status;
 	Datum		node_key;
 	text	   *hostname;
-	bool		same_key_again;
+	EnrolledNode existing;
 	EnrolledNode node;
+	bool		found;
+	bool		same_key_again;
+	bool		as_it_is = false;
 	bool		signed_now;
 	Datum		result[REGISTER_COLUMNS];
 	bool		result_nulls[REGISTER_COLUMNS];
@@ -270,36 +318,40 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 	RequireArgument(fcinfo, 1);
 	node_key = PG_GETARG_DATUM(1);
 	hostname = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	NodeRequireHostname(hostname);
+	RequireHostname(hostname);
 
 	SPI_connect();
 	if (PG_ARGISNULL(0) || !KeyProve(PG_GETARG_TEXT_PP(0), &key))
 		refuse_key(KEY_INVALID);
-
-	/*
-	 * The node that a key enrolled may present it again and spends nothing
-	 * (a one-off key is "used" by then); anyone else spends a use.
-	 */
-	same_key_again = enrolled_with_key(node_key, nodekey_type, &key);
 	status = KeyRecordStatus(&key);
-	if (same_key_again && status == KEY_USED)
-		status = KEY_VALID;
-	if (status != KEY_VALID)
-		refuse_key(status);
-	if (!same_key_again)
-		spend_key(&key);
-
-	node = enrol_node(node_key, nodekey_type, hostname, &key);
 
 	/*
-	 * The node found above was deleted before the upsert, which therefore
-	 * enrolled it afresh: that is a new registration, and spends a use (or
-	 * fails) like any other.  Deleting a node never gives a key its use back.
+	 * Lock the node of this node key, or insert it; a concurrent insert of
+	 * the same node key makes the insert yield, and its row is locked
+	 * instead (it is then the node of this node key, enrolled meanwhile).
 	 */
-	if (same_key_again && !node.reauthenticated)
+	for (;;)
 	{
-		same_key_again = false;
-		spend_key(&key);
+		found = lock_node(node_key, nodekey_type, &existing);
+		if (found && existing.tailnet_id != key.tailnet_id)
+			refuse_foreign_node_key();
+		same_key_again = found && existing.auth_key_id != NULL &&
+			strcmp(existing.auth_key_id, key.key_id) == 0;
+
+		/* a key spent since it enrolled this node renews nothing */
+		if (same_key_again && status == KEY_USED)
+		{
+			node = existing;
+			node.reauthenticated = false;
+			as_it_is = true;
+			break;
+		}
+		if (status != KEY_VALID)
+			refuse_key(status);
+		if (enrol_node(node_key, nodekey_type, hostname, &key,
+					   found ? &existing : NULL, &node))
+			break;
+		CHECK_FOR_INTERRUPTS();
 	}
 
 	/* Tailnet Lock (1.1): the node key signature, if one was given */
@@ -308,26 +360,35 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 					  (const uint8 *) DatumGetPointer(node_key), node.node_id,
 					  PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3));
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "hostname", text_to_cstring(hostname));
-	JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
-	if (signed_now)
-		JsonAddText(&detail, "lock_status", "signed");
-	EventRecord(CallerRoleDescribe(), key.tailnet_id,
-				same_key_again ? "node.reauthenticated" : "key.used",
-				key.key_id, node.node_id, JsonFinish(&detail));
+	if (!as_it_is)
+	{
+		initStringInfo(&detail);
+		JsonAddText(&detail, "hostname", text_to_cstring(hostname));
+		JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
+		if (signed_now)
+			JsonAddText(&detail, "lock_status", "signed");
+		EventRecord(CallerRoleDescribe(), key.tailnet_id,
+					same_key_again ? "node.reauthenticated" : "key.used",
+					key.key_id, node.node_id, JsonFinish(&detail));
+		/* the node that a key enrolled spends nothing presenting it again */
+		if (!same_key_again)
+			spend_key(&key);
+	}
+	else if (signed_now)
+		EventRecord(CallerRoleDescribe(), key.tailnet_id, "node.signed",
+					key.key_id, node.node_id, NULL);
 
 	memset(result_nulls, false, sizeof(result_nulls));
 	result[0] = Int64GetDatum(node.node_id);
 	result[1] = CStringGetTextDatum(key.tailnet);
-	result[2] = CStringGetTextDatum(key.created_by);
-	result_nulls[2] = node.tagged;
-	result[3] = PointerGetDatum(key.tags);
+	result[2] = node.user_login ? CStringGetTextDatum(node.user_login) : (Datum) 0;
+	result_nulls[2] = node.user_login == NULL;
+	result[3] = PointerGetDatum(node.tags);
 	result[4] = BoolGetDatum(node.authorized);
-	result[5] = BoolGetDatum(key.ephemeral);
-	result[6] = BoolGetDatum(node.tagged);
+	result[5] = BoolGetDatum(node.ephemeral);
+	result[6] = BoolGetDatum(node.key_expiry_disabled);
 	result[7] = TimestampTzGetDatum(node.node_key_expires_at);
-	result_nulls[7] = node.tagged;
+	result_nulls[7] = !node.has_expiry;
 	result[8] = BoolGetDatum(node.reauthenticated);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
 	SPI_finish();

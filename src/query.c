@@ -8,6 +8,10 @@
  * SPI_keepplan, so that no call builds or parses SQL after the first.
  * Callers must be connected to SPI.
  *
+ * While one of these statements writes, QueryIsOwnWrite is true: the
+ * guard triggers of keys and nodes tell the extension's own changes,
+ * which record their own events, from a DBA's direct ones.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/query.c
@@ -18,8 +22,40 @@
 
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "query.h"
+
+/* How many of the extension's writing statements are running. */
+static int	own_writes = 0;
+
+/*
+ * QueryIsOwnWrite
+ *		Whether the row being changed is changed by one of the extension's
+ *		own statements (for a trigger to ask).
+ */
+bool
+QueryIsOwnWrite(void)
+{
+	return own_writes > 0;
+}
+
+/* Prepare a statement and keep its plan, the first time it runs. */
+static void
+query_prepare(SqlStatement *query)
+{
+	SPIPlanPtr	plan;
+
+	if (query->plan != NULL)
+		return;
+	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	query->plan = plan;
+}
 
 /*
  * QueryRun
@@ -31,20 +67,22 @@ QueryRun(SqlStatement *query, Datum *values, const char *nulls, bool read_only)
 {
 	int			rc;
 
-	if (query->plan == NULL)
+	query_prepare(query);
+	if (read_only)
+		rc = SPI_execute_plan(query->plan, values, nulls, true, 0);
+	else
 	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs,
-									   query->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 query->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		query->plan = plan;
+		own_writes++;
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(query->plan, values, nulls, false, 0);
+		}
+		PG_FINALLY();
+		{
+			own_writes--;
+		}
+		PG_END_TRY();
 	}
-
-	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
 			 query->sql, SPI_result_code_string(rc));
@@ -109,4 +147,35 @@ QueryGetText(uint64 row, int column)
 	Datum		value = QueryGet(row, column, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/*
+ * QueryRunLatest
+ *		Execute a writing statement with a snapshot taken now, whatever the
+ *		isolation level, as the foreign key triggers do: for a change that
+ *		must reach every row committed so far, also those that a REPEATABLE
+ *		READ transaction's snapshot cannot see (a member's keys made while
+ *		the member was being removed).  Returns the number of rows processed.
+ */
+uint64
+QueryRunLatest(SqlStatement *query, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	query_prepare(query);
+	own_writes++;
+	PG_TRY();
+	{
+		rc = SPI_execute_snapshot(query->plan, values, nulls, GetLatestSnapshot(),
+								  InvalidSnapshot, false, true, 0);
+	}
+	PG_FINALLY();
+	{
+		own_writes--;
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
 }

@@ -32,6 +32,9 @@ typedef struct SqlStatement
 
 extern uint64 QueryRun(SqlStatement *query, Datum *values, const char *nulls,
 					   bool read_only);
+extern uint64 QueryRunLatest(SqlStatement *query, Datum *values,
+							 const char *nulls);
+extern bool QueryIsOwnWrite(void);
 extern void QuerySetArgType(SqlStatement *query, int argno, Oid type);
 extern Datum QueryGet(uint64 row, int column, bool *isnull);
 extern Datum QueryGetNotNull(uint64 row, int column);

@@ -23,6 +23,13 @@
  * holds that point; a sweep that finds another sweep at work on it leaves
  * the expiries to that one.
  *
+ * A row that cannot be removed (another table's foreign key still points
+ * at it, a trigger refuses) is skipped with a WARNING and an event, and the
+ * sweep goes on (sweep_batch.c).
+ *
+ * Each sweep records what it did in auth_keys.sweep_log (from version 1.1
+ * on), for sweep_job_runs, and trims that log to 7 days.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/sweep.c
@@ -39,8 +46,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
@@ -51,12 +56,16 @@
 #include "auth_keys.h"
 #include "event.h"
 #include "query.h"
+#include "sweep_batch.h"
 #include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_sweep);
 
 /* batch_size beyond this would hold too many rows in memory at once */
 #define SWEEP_BATCH_MAX		100000
+
+/* how long sweep_log keeps what each sweep did (as pg_cron's history) */
+#define SWEEP_LOG_KEPT		"7 days"
 
 /*
  * The time "usecs" before the start of the transaction, or -infinity when
@@ -102,44 +111,36 @@ interval_detail(const char *field, int64 usecs)
 }
 
 /*
- * Rest for auth_keys.sweep_batch_delay after a full batch, as VACUUM rests
- * for vacuum_cost_delay: a sweep through a large backlog then leaves most
- * of the CPU to registrations.  Woken early only to be cancelled.
- */
-static void
-rest_between_batches(void)
-{
-	if (auth_keys_sweep_batch_delay_ms <= 0)
-		return;
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 auth_keys_sweep_batch_delay_ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
-}
-
-/*
- * Delete, batch by batch, the keys that became invalid before "cutoff",
- * each with a key.purged event; return how many.  One statement a batch:
- * the events are written from the DELETE's RETURNING list.
+ * The keys that became invalid before the cutoff, oldest first, and their
+ * purge, each with a key.purged event (written from the DELETE's RETURNING
+ * list; $4 is the event's detail).
  *
- * The shape of the statement is for the kept (generic) plan, which cannot
- * know how small $2 is: the ORDER BY keeps the batch on keys_invalid_at_idx,
- * oldest first (with a LIMIT and no order, the whole table may look as
- * cheap), and "key_id = ANY (ARRAY(...))" makes the DELETE find the batch's
- * rows by primary key (a join with the batch would hash the whole table
- * for every batch).
+ * The ORDER BY keeps the kept (generic) plan on keys_invalid_at_idx, which
+ * cannot know how small $2 is: with a LIMIT and no order, the whole table
+ * may look as cheap.
  */
-static int64
-purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
-		   const char *detail)
+static SqlStatement keys_past_retention = {
+	"SELECT key_id, tailnet_id FROM auth_keys.keys"
+	" WHERE invalid_at OPERATOR(pg_catalog.<) $1"
+	"   AND key_id OPERATOR(pg_catalog.<>) ALL ($3)"
+	" ORDER BY invalid_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+	3, {TIMESTAMPTZOID, INT4OID, TEXTARRAYOID}
+};
+
+typedef struct PurgeArgs
+{
+	Datum		actor;
+	Datum		detail;
+} PurgeArgs;
+
+static uint64
+purge_keys(Datum ids, TimestampTz cutoff, const char *actor, const void *arg)
 {
 	static SqlStatement purge = {
 		"WITH purged AS ("
 		"  DELETE FROM auth_keys.keys"
-		"   WHERE key_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"         SELECT key_id FROM auth_keys.keys"
-		"          WHERE invalid_at OPERATOR(pg_catalog.<) $1"
-		"          ORDER BY invalid_at LIMIT $2 FOR UPDATE SKIP LOCKED))"
+		"   WHERE key_id OPERATOR(pg_catalog.=) ANY ($1)"
+		"     AND invalid_at OPERATOR(pg_catalog.<) $2"
 		"  RETURNING tailnet_id, key_id),"
 		" logged AS ("
 		"  INSERT INTO auth_keys.events (tailnet_id, actor, action, key_id, detail)"
@@ -147,28 +148,17 @@ purge_keys(TimestampTz cutoff, int batch_size, const char *actor,
 		"         pg_catalog.jsonb_in($4::pg_catalog.cstring)"
 		"    FROM purged)"
 		" SELECT pg_catalog.count(*) FROM purged",
-		4, {TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID}
+		4, {TEXTARRAYOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
 	};
+	const PurgeArgs *args = arg;
 	Datum		values[4];
-	int64		total = 0;
-	int64		purged;
 
-	values[0] = TimestampTzGetDatum(cutoff);
-	values[1] = Int32GetDatum(batch_size);
-	values[2] = CStringGetTextDatum(actor);
-	values[3] = CStringGetTextDatum(detail);
-	for (;;)
-	{
-		CHECK_FOR_INTERRUPTS();
-		QueryRun(&purge, values, NULL, false);
-		purged = DatumGetInt64(QueryGetNotNull(0, 1));
-		total += purged;
-		if (purged < batch_size)
-			break;
-		rest_between_batches();
-	}
-
-	return total;
+	values[0] = ids;
+	values[1] = TimestampTzGetDatum(cutoff);
+	values[2] = args->actor;
+	values[3] = args->detail;
+	QueryRun(&purge, values, NULL, false);
+	return (uint64) DatumGetInt64(QueryGetNotNull(0, 1));
 }
 
 /* What a node event's detail says, from one row of a sweep's query. */
@@ -299,42 +289,73 @@ record_node_key_expiries(const char *actor)
 }
 
 /*
- * Delete, batch by batch, the ephemeral nodes last seen before "cutoff",
- * each with a node.deleted event; return how many.
+ * The ephemeral nodes last seen before the cutoff, and their removal, each
+ * with a node.deleted event.
  */
-static int64
-remove_idle_ephemeral_nodes(TimestampTz cutoff, int batch_size,
-							const char *actor, int64 timeout_usecs)
+static SqlStatement idle_ephemeral_nodes = {
+	"SELECT node_id, tailnet_id FROM auth_keys.nodes"
+	" WHERE ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $1"
+	"   AND node_id OPERATOR(pg_catalog.<>) ALL ($3)"
+	" LIMIT $2 FOR UPDATE SKIP LOCKED",
+	3, {TIMESTAMPTZOID, INT4OID, INT8ARRAYOID}
+};
+
+static uint64
+remove_idle_nodes(Datum ids, TimestampTz cutoff, const char *actor,
+				  const void *arg)
 {
 	static SqlStatement remove = {
 		"DELETE FROM auth_keys.nodes"
-		" WHERE node_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"       SELECT node_id FROM auth_keys.nodes"
-		"        WHERE ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $1"
-		"        LIMIT $2 FOR UPDATE SKIP LOCKED))"
+		" WHERE node_id OPERATOR(pg_catalog.=) ANY ($1)"
+		"   AND ephemeral AND last_seen_at OPERATOR(pg_catalog.<) $2"
 		" RETURNING node_id, tailnet_id, hostname, last_seen_at",
-		2, {TIMESTAMPTZOID, INT4OID}
+		2, {INT8ARRAYOID, TIMESTAMPTZOID}
 	};
-	Interval	timeout = interval_of(timeout_usecs);
 	Datum		values[2];
-	int64		total = 0;
 	uint64		removed;
 
-	values[0] = TimestampTzGetDatum(cutoff);
-	values[1] = Int32GetDatum(batch_size);
-	for (;;)
-	{
-		CHECK_FOR_INTERRUPTS();
-		removed = QueryRun(&remove, values, NULL, false);
-		record_node_events(SPI_tuptable, removed, actor, "node.deleted",
-						   describe_idle_node, &timeout);
-		total += removed;
-		if (removed < (uint64) batch_size)
-			break;
-		rest_between_batches();
-	}
+	values[0] = ids;
+	values[1] = TimestampTzGetDatum(cutoff);
+	removed = QueryRun(&remove, values, NULL, false);
+	record_node_events(SPI_tuptable, removed, actor, "node.deleted",
+					   describe_idle_node, arg);
+	return removed;
+}
 
-	return total;
+/*
+ * Record what this sweep did in auth_keys.sweep_log, for sweep_job_runs
+ * (pg_cron's own run history says only "DELETE 0" or "1 row"), and trim
+ * the log to SWEEP_LOG_KEPT.  A database still on version 1.0 has no log,
+ * and its sweeps record nothing.
+ */
+static void
+record_sweep(const char *actor, Datum *result)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.sweep_log"
+		"  (started_at, finished_at, swept_by, backend_pid,"
+		"   keys_purged, nodes_removed, node_key_expiries)"
+		" VALUES (pg_catalog.now(), pg_catalog.clock_timestamp(), $1,"
+		"         pg_catalog.pg_backend_pid(), $2, $3, $4)",
+		4, {TEXTOID, INT8OID, INT8OID, INT8OID}
+	};
+	static SqlStatement trim = {
+		"DELETE FROM auth_keys.sweep_log"
+		" WHERE finished_at OPERATOR(pg_catalog.<)"
+		"       (pg_catalog.now() OPERATOR(pg_catalog.-) '" SWEEP_LOG_KEPT "'::pg_catalog.interval)",
+		0, {InvalidOid}
+	};
+	Datum		values[4];
+
+	if (!OidIsValid(get_relname_relid("sweep_log",
+									  get_namespace_oid("auth_keys", false))))
+		return;
+	values[0] = CStringGetTextDatum(actor);
+	values[1] = result[0];
+	values[2] = result[1];
+	values[3] = result[2];
+	QueryRun(&insert, values, NULL, false);
+	QueryRun(&trim, NULL, NULL, false);
 }
 
 /*
@@ -355,6 +376,10 @@ auth_keys_sweep(PG_FUNCTION_ARGS)
 	const char *actor;
 	Datum		result[3];
 	bool		result_nulls[3] = {false, false, false};
+	PurgeArgs	purge_args;
+	Interval	timeout_interval;
+	SweepPhase	keys = {SWEEP_KEYS, &keys_past_retention, purge_keys, NULL};
+	SweepPhase	nodes = {SWEEP_NODES, &idle_ephemeral_nodes, remove_idle_nodes, NULL};
 
 	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
@@ -367,13 +392,19 @@ auth_keys_sweep(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	actor = CallerRoleDescribe();
 
+	purge_args.actor = CStringGetTextDatum(actor);
+	purge_args.detail = CStringGetTextDatum(interval_detail("retention", retention));
+	keys.arg = &purge_args;
+	timeout_interval = interval_of(timeout);
+	nodes.arg = &timeout_interval;
+
 	SPI_connect();
-	result[0] = Int64GetDatum(purge_keys(before_now(retention), batch_size, actor,
-										 interval_detail("retention", retention)));
+	result[0] = Int64GetDatum(SweepPhaseRun(&keys, before_now(retention),
+											batch_size, actor));
 	result[2] = Int64GetDatum(record_node_key_expiries(actor));
-	result[1] = Int64GetDatum(remove_idle_ephemeral_nodes(before_now(timeout),
-														  batch_size, actor,
-														  timeout));
+	result[1] = Int64GetDatum(SweepPhaseRun(&nodes, before_now(timeout),
+											batch_size, actor));
+	record_sweep(actor, result);
 	SPI_finish();
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);

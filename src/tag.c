@@ -8,7 +8,10 @@
  * auth_keys.tag_owners with a list of owners; an owner is a member's login,
  * "autogroup:admin" (the tailnet's owners and admins) or another tag, whose
  * owners may then apply this one too.  A key or node may carry only tags
- * that are defined and that the acting member may apply.
+ * that are defined and that the acting member may apply (tag_graph.c
+ * decides that).  set_tag_owners refuses definitions that would let a tag
+ * own itself, and stores each owner once.  Every loop over a caller's
+ * array checks for interrupts, and the work on n tags is O(n log n).
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -21,6 +24,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "port.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -30,6 +35,7 @@
 #include "event.h"
 #include "query.h"
 #include "tag.h"
+#include "tag_graph.h"
 #include "tailnet.h"
 #include "writable.h"
 
@@ -38,9 +44,6 @@ PG_FUNCTION_INFO_V1(auth_keys_tags_are_valid);
 PG_FUNCTION_INFO_V1(auth_keys_set_tag_owners);
 
 #define AUTOGROUP_ADMIN "autogroup:admin"
-
-/* how deep tags owning tags may nest before we stop following them */
-#define TAG_OWNER_DEPTH_MAX 8
 
 /*
  * TagIsValid
@@ -100,6 +103,7 @@ TextArrayToStrings(ArrayType *array, const char *what, int *count)
 	strings = palloc(sizeof(char *) * Max(*count, 1));
 	for (int i = 0; i < *count; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -109,10 +113,41 @@ TextArrayToStrings(ArrayType *array, const char *what, int *count)
 	return strings;
 }
 
+/* pg_qsort_strcmp for qsort_interruptible, which passes an argument. */
 static int
-compare_strings(const void *a, const void *b)
+compare_strings(const void *a, const void *b, void *arg)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	return pg_qsort_strcmp(a, b);
+}
+
+/*
+ * Sort C strings by their bytes and drop repeated ones, in place; returns
+ * how many are left.  The sort checks for interrupts.
+ */
+static int
+sort_unique(char **strings, int n)
+{
+	int			unique = 0;
+
+	qsort_interruptible(strings, n, sizeof(char *), compare_strings, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (unique == 0 || strcmp(strings[i], strings[unique - 1]) != 0)
+			strings[unique++] = strings[i];
+	}
+	return unique;
+}
+
+/* C strings as a text array. */
+static ArrayType *
+strings_to_array(char **strings, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(strings[i]);
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
 /*
@@ -125,104 +160,49 @@ TagsCanonical(ArrayType *tags, int *count)
 {
 	int			n;
 	char	  **strings = TextArrayToStrings(tags, "tags", &n);
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	int			unique = 0;
 
 	for (int i = 0; i < n; i++)
-		require_valid_tag(strings[i]);
-	qsort(strings, n, sizeof(char *), compare_strings);
-	for (int i = 0; i < n; i++)
-		if (unique == 0 || strcmp(strings[i], strings[i - 1]) != 0)
-			elems[unique++] = CStringGetTextDatum(strings[i]);
-	*count = unique;
-	return construct_array(elems, unique, TEXTOID, -1, false, TYPALIGN_INT);
-}
-
-/*
- * Look up a tag's owners in a tailnet.  Returns false when the tag is not
- * defined there.  Caller is connected to SPI; the strings live in its
- * memory context.
- */
-static bool
-lookup_tag_owners(int64 tailnet_id, const char *tag, char ***owners,
-				  int *count)
-{
-	static SqlStatement lookup = {
-		"SELECT owners FROM auth_keys.tag_owners"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND tag OPERATOR(pg_catalog.=) $2",
-		2, {INT8OID, TEXTOID}
-	};
-	Datum		values[2];
-
-	values[0] = Int64GetDatum(tailnet_id);
-	values[1] = CStringGetTextDatum(tag);
-	if (QueryRun(&lookup, values, NULL, true) == 0)
-		return false;
-	*owners = TextArrayToStrings(DatumGetArrayTypeP(QueryGetNotNull(0, 1)),
-								 "owners", count);
-	return true;
-}
-
-/*
- * Whether the actor owns a tag: is one of its owners, is an owner or admin
- * when autogroup:admin is, or owns a tag that owns it.
- */
-static bool
-actor_owns_tag(const Actor *actor, const char *tag, int depth)
-{
-	char	  **owners;
-	int			count;
-
-	if (!lookup_tag_owners(actor->tailnet_id, tag, &owners, &count))
-		return false;
-	for (int i = 0; i < count; i++)
 	{
-		if (strcmp(owners[i], actor->login) == 0)
-			return true;
-		if (strcmp(owners[i], AUTOGROUP_ADMIN) == 0 &&
-			RoleIsTailnetAdmin(actor->role))
-			return true;
+		CHECK_FOR_INTERRUPTS();
+		require_valid_tag(strings[i]);
 	}
-	if (depth >= TAG_OWNER_DEPTH_MAX)
-		return false;
-	for (int i = 0; i < count; i++)
-		if (TagIsValid(owners[i], strlen(owners[i])) &&
-			strcmp(owners[i], tag) != 0 &&
-			actor_owns_tag(actor, owners[i], depth + 1))
-			return true;
-	return false;
+	*count = sort_unique(strings, n);
+	return strings_to_array(strings, *count);
 }
 
 /*
  * TagsRequireApplicable
  *		Error unless every tag is defined in the actor's tailnet and the
- *		actor may apply it.  Caller is connected to SPI.
+ *		actor may apply it: be one of its owners, be an owner or admin when
+ *		autogroup:admin is one, or own a tag that owns it.  Caller is
+ *		connected to SPI.
  */
 void
 TagsRequireApplicable(const Actor *actor, ArrayType *tags)
 {
+	const char *principals[2] = {actor->login, AUTOGROUP_ADMIN};
 	int			n;
 	char	  **strings = TextArrayToStrings(tags, "tags", &n);
+	TagGraph   *graph;
 
+	graph = TagGraphBegin(actor->tailnet_id, principals,
+						  RoleIsTailnetAdmin(actor->role) ? 2 : 1, false);
 	for (int i = 0; i < n; i++)
 	{
-		char	  **owners;
-		int			count;
-
-		if (!lookup_tag_owners(actor->tailnet_id, strings[i], &owners, &count))
+		if (!TagGraphDefined(graph, strings[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("tag \"%s\" is not defined in tailnet \"%s\"",
 							strings[i], actor->tailnet),
 					 errhint("An operator defines tags with auth_keys.set_tag_owners().")));
-		if (!actor_owns_tag(actor, strings[i], 0))
+		if (!TagGraphOwns(graph, strings[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("member \"%s\" may not apply tag \"%s\"",
 							actor->login, strings[i]),
 					 errdetail("Only the tag's owners may apply it.")));
 	}
+	TagGraphEnd(graph);
 }
 
 /*
@@ -237,50 +217,72 @@ auth_keys_tag_is_valid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(TagIsValid(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag)));
 }
 
-/*
- * auth_keys.tags_are_valid(tags text[]) RETURNS boolean
- *		Whether an array holds only well-formed tags, each once, no nulls.
- */
-Datum
-auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
+/* Order of two text datums by their bytes, to find repeated tags. */
+static int
+compare_text_datums(const void *a, const void *b, void *arg)
 {
-	ArrayType  *tags = PG_GETARG_ARRAYTYPE_P(0);
+	text	   *x = DatumGetTextPP(*(const Datum *) a);
+	text	   *y = DatumGetTextPP(*(const Datum *) b);
+	int			xlen = VARSIZE_ANY_EXHDR(x);
+	int			ylen = VARSIZE_ANY_EXHDR(y);
+	int			cmp = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(xlen, ylen));
+
+	return cmp != 0 ? cmp : (xlen > ylen) - (xlen < ylen);
+}
+
+/*
+ * TagsArrayIsValid
+ *		Whether an array holds only well-formed tags, each once, no nulls.
+ *		Sorting finds repeated tags: O(n log n), and interruptible.
+ */
+bool
+TagsArrayIsValid(ArrayType *tags)
+{
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 
 	if (ARR_NDIM(tags) > 1)
-		PG_RETURN_BOOL(false);
+		return false;
 	deconstruct_array(tags, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		text	   *tag;
 
+		CHECK_FOR_INTERRUPTS();
 		if (nulls[i])
-			PG_RETURN_BOOL(false);
+			return false;
 		tag = DatumGetTextPP(elems[i]);
 		if (!TagIsValid(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag)))
-			PG_RETURN_BOOL(false);
-		for (int j = 0; j < i; j++)
-		{
-			text	   *other = DatumGetTextPP(elems[j]);
-
-			if (VARSIZE_ANY_EXHDR(other) == VARSIZE_ANY_EXHDR(tag) &&
-				memcmp(VARDATA_ANY(other), VARDATA_ANY(tag),
-					   VARSIZE_ANY_EXHDR(tag)) == 0)
-				PG_RETURN_BOOL(false);
-		}
+			return false;
 	}
-	PG_RETURN_BOOL(true);
+	qsort_interruptible(elems, n, sizeof(Datum), compare_text_datums, NULL);
+	for (int i = 1; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (compare_text_datums(&elems[i - 1], &elems[i], NULL) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * auth_keys.tags_are_valid(tags text[]) RETURNS boolean
+ *		TagsArrayIsValid, for the CHECK constraint of nodes.
+ */
+Datum
+auth_keys_tags_are_valid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(TagsArrayIsValid(PG_GETARG_ARRAYTYPE_P(0)));
 }
 
 /*
  * Check one owner for set_tag_owners: autogroup:admin, a tag defined in the
- * tailnet (or the tag being defined), or a member's login.
+ * tailnet, or a member's login.
  */
 static void
-require_valid_owner(int64 tailnet_id, const char *tailnet, const char *tag,
+require_valid_owner(TagGraph *graph, int64 tailnet_id, const char *tailnet,
 					const char *owner)
 {
 	static SqlStatement is_member = {
@@ -290,19 +292,13 @@ require_valid_owner(int64 tailnet_id, const char *tailnet, const char *tag,
 		2, {INT8OID, TEXTOID}
 	};
 	Datum		values[2];
-	char	  **ignored;
-	int			count;
 
 	if (strcmp(owner, AUTOGROUP_ADMIN) == 0)
 		return;
 	if (strncmp(owner, TAG_PREFIX, strlen(TAG_PREFIX)) == 0)
 	{
 		require_valid_tag(owner);
-		if (strcmp(owner, tag) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("tag \"%s\" cannot own itself", tag)));
-		if (!lookup_tag_owners(tailnet_id, owner, &ignored, &count))
+		if (!TagGraphDefined(graph, owner))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("owner tag \"%s\" is not defined in tailnet \"%s\"",
@@ -312,7 +308,7 @@ require_valid_owner(int64 tailnet_id, const char *tailnet, const char *tag,
 	}
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = CStringGetTextDatum(owner);
-	if (QueryRun(&is_member, values, NULL, true) == 0)
+	if (QueryRun(&is_member, values, NULL, false) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tag owner \"%s\" is not a member of tailnet \"%s\"",
@@ -321,9 +317,36 @@ require_valid_owner(int64 tailnet_id, const char *tailnet, const char *tag,
 }
 
 /*
+ * Keep tag definitions of one tailnet from interleaving: two definitions
+ * that each look acyclic alone could close a cycle together.  A row
+ * version of the tailnet written by each definition makes them queue on
+ * its lock under READ COMMITTED (after which every read here sees the
+ * other's commit, since the reads take fresh snapshots), and makes the
+ * later one fail with a serialization error under REPEATABLE READ, whose
+ * snapshot could not see the earlier one.  Changing no column, it is a HOT
+ * update that blocks no registration (which only takes key-share locks on
+ * the tailnet).
+ */
+static void
+lock_tag_definitions(int64 tailnet_id)
+{
+	static SqlStatement lock = {
+		"UPDATE auth_keys.tailnets SET device_approval = device_approval"
+		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1",
+		1, {INT8OID}
+	};
+	Datum		value = Int64GetDatum(tailnet_id);
+
+	QueryRun(&lock, &value, NULL, false);
+}
+
+/*
  * auth_keys.set_tag_owners(tailnet text, tag text, owners text[])
  *		RETURNS void
- *		Define a tag in a tailnet, or redefine who owns it.  Operator tier.
+ *		Define a tag in a tailnet, or redefine who owns it.  Each owner is
+ *		kept once, in sorted order; a definition that would make a tag own
+ *		itself, directly or through other tags, is refused with the cycle in
+ *		the hint.  Operator tier.
  */
 Datum
 auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
@@ -336,10 +359,12 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	};
 	char	   *tailnet;
 	char	   *tag;
-	ArrayType  *owners;
 	int64		tailnet_id;
-	char	  **strings;
+	char	  **owners;
 	int			count;
+	ArrayType  *stored;
+	TagGraph   *graph;
+	StringInfoData cycle;
 	Datum		values[3];
 	StringInfoData detail;
 
@@ -347,26 +372,43 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	RequireArguments(fcinfo, 3);
 	tailnet = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	tag = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	owners = PG_GETARG_ARRAYTYPE_P(2);
 	require_valid_tag(tag);
-	strings = TextArrayToStrings(owners, "owners", &count);
+	owners = TextArrayToStrings(PG_GETARG_ARRAYTYPE_P(2), "owners", &count);
+	count = sort_unique(owners, count);
+	if (count == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a tag needs at least one owner"),
+				 errdetail("Nobody could apply tag \"%s\" without one.", tag),
+				 errhint("An owner is a member's login, \"autogroup:admin\" or another tag.")));
 
 	SPI_connect();
 	tailnet_id = TailnetIdByName(tailnet);
+	lock_tag_definitions(tailnet_id);
 
+	graph = TagGraphBegin(tailnet_id, NULL, 0, true);
+	initStringInfo(&cycle);
+	if (TagGraphFindCycle(graph, tag, (const char *const *) owners, count, &cycle))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tag \"%s\" cannot own itself", tag),
+				 errdetail("The owners of a tag may not lead back to it."),
+				 errhint("These owners would form the cycle %s.", cycle.data)));
 	for (int i = 0; i < count; i++)
-		require_valid_owner(tailnet_id, tailnet, tag, strings[i]);
+		require_valid_owner(graph, tailnet_id, tailnet, owners[i]);
+	TagGraphEnd(graph);
 
+	stored = strings_to_array(owners, count);
 	values[0] = Int64GetDatum(tailnet_id);
 	values[1] = CStringGetTextDatum(tag);
-	values[2] = PointerGetDatum(owners);
+	values[2] = PointerGetDatum(stored);
 	QueryRun(&upsert, values, NULL, false);
 
 	initStringInfo(&detail);
 	JsonAddText(&detail, "tag", tag);
 	JsonAddRaw(&detail, "owners",
 			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(owners))));
+													   PointerGetDatum(stored))));
 	EventRecord(ActorDescribe(), tailnet_id, "tag.set", NULL, EVENT_NO_NODE,
 				JsonFinish(&detail));
 	SPI_finish();

@@ -20,6 +20,7 @@
 #define TAG_NAME_MAX	63
 
 extern bool TagIsValid(const char *tag, size_t len);
+extern bool TagsArrayIsValid(ArrayType *tags);
 extern char **TextArrayToStrings(ArrayType *array, const char *what, int *count);
 extern ArrayType *TagsCanonical(ArrayType *tags, int *count);
 extern void TagsRequireApplicable(const Actor *actor, ArrayType *tags);

@@ -25,6 +25,7 @@
 #include "arguments.h"
 #include "auth_keys.h"
 #include "event.h"
+#include "name_rules.h"
 #include "query.h"
 #include "tailnet.h"
 #include "writable.h"
@@ -32,7 +33,6 @@
 PG_FUNCTION_INFO_V1(auth_keys_create_tailnet);
 PG_FUNCTION_INFO_V1(auth_keys_configure_tailnet);
 
-#define TAILNET_NAME_MAX 100
 #define NODE_KEY_EXPIRY_MIN_DAYS 1
 #define NODE_KEY_EXPIRY_MAX_DAYS 180
 
@@ -53,7 +53,7 @@ TailnetIdByName(const char *name)
 
 	if (QueryRun(&lookup, &value, NULL, true) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("tailnet \"%s\" does not exist", name)));
 	return DatumGetInt64(QueryGetNotNull(0, 1));
 }
@@ -71,23 +71,6 @@ require_node_key_expiry(const Interval *expiry)
 				 errmsg("node key expiry must be between %d and %d days",
 						NODE_KEY_EXPIRY_MIN_DAYS, NODE_KEY_EXPIRY_MAX_DAYS),
 				 errhint("Use an interval such as '180 days'.")));
-}
-
-/* Error unless a tailnet name is 1 to 100 printable characters. */
-static void
-require_tailnet_name(const char *name)
-{
-	size_t		len = strlen(name);
-
-	if (len == 0 || len > TAILNET_NAME_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a tailnet name must have 1 to %d bytes", TAILNET_NAME_MAX)));
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char) name[i] <= ' ' || name[i] == 0x7f)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a tailnet name must not contain spaces or control characters")));
 }
 
 /*
@@ -113,7 +96,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	require_tailnet_name(name);
+	RequireTailnetName(name);
 	require_node_key_expiry(PG_GETARG_INTERVAL_P(2));
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -165,16 +148,23 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 		require_node_key_expiry(PG_GETARG_INTERVAL_P(2));
 
 	SPI_connect();
-	tailnet_id = TailnetIdByName(tailnet);
-	if (!CallerIsOperator())
+	if (CallerIsOperator())
+		tailnet_id = TailnetIdByName(tailnet);
+	else
 	{
 		const Actor *actor = ActorRequire();
 
-		if (actor->tailnet_id != tailnet_id || !RoleIsTailnetAdmin(actor->role))
+		/* another tailnet answers as one that does not exist */
+		if (strcmp(actor->tailnet, tailnet) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("tailnet \"%s\" does not exist", tailnet)));
+		if (!RoleIsTailnetAdmin(actor->role))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to configure tailnet \"%s\"", tailnet),
 					 errhint("Only operators and the tailnet's owners and admins may change its settings.")));
+		tailnet_id = actor->tailnet_id;
 	}
 
 	initStringInfo(&detail);

@@ -13,5 +13,7 @@
 #define TAILNET_H
 
 extern int64 TailnetIdByName(const char *name);
+extern void TailnetRequireOwnerKept(int64 tailnet_id, const char *tailnet,
+									const char *login, const char *new_role);
 
 #endif							/* TAILNET_H */

@@ -152,6 +152,10 @@ say "filling $small: $BENCH_KEYS keys, $BENCH_NODES nodes, the peers"
 psql_file "$small" test/bench/setup.sql nkeys="$BENCH_KEYS" nsample="$BENCH_KEYS" \
     nnodes="$BENCH_NODES"
 psql_file "$small" test/bench/peers.sql nbcrypt="$BENCH_BCRYPT_KEYS"
+# refused keys, in hundreds (validate_unknown_id, validate_wrong_secret)
+nrefused=$(( BENCH_KEYS < 1000 ? BENCH_KEYS / 100 * 100 : 1000 ))
+(( nrefused >= 100 )) || die "BENCH_KEYS must be at least 100"
+psql_file "$small" test/bench/refused.sql nrefused="$nrefused"
 say "locking a second tailnet of $small: $BENCH_LOCK_NODES node key signatures"
 /usr/bin/python3 test/bench/lock_signatures.py "$BENCH_LOCK_NODES" "$work"
 is_root && chown postgres:postgres "$work/signatures.tsv" "$work/genesis.hex"
@@ -172,6 +176,7 @@ done
 # pgbench variables of each database
 declare -A dbvars
 dbvars[$small]="-D nsample=$BENCH_KEYS -D nnodes=$BENCH_NODES -D nbcrypt=$BENCH_BCRYPT_KEYS
+    -D nrefused=$nrefused
     -D nlock=$BENCH_LOCK_NODES
     -D tailnet_id=$(q "$small" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
 dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=1 -D nbcrypt=1 -D nlock=1
@@ -417,6 +422,9 @@ pair "validate_key" 2 on ours "$small" validate_ours "PL/pgSQL + digest" "$small
 pair "validate_key" "" on ours "$small" validate_ours "PL/pgSQL + bcrypt" "$small" validate_bcrypt
 pair "validate_key, $BENCH_BIG_KEYS against $BENCH_KEYS keys" 0.90 on \
     "ours, $BENCH_BIG_KEYS keys" "$big" validate_ours "ours, $BENCH_KEYS keys" "$small" validate_ours
+# key ids are not secret: what an unknown one saves over a wrong secret
+pair "validate_key of 100 refused keys" "" on "unknown key ids" "$small" validate_unknown_id \
+    "known ids, wrong secrets" "$small" validate_wrong_secret
 # the control: what the table's size costs the bare lookup
 pair "bare lookup, $BENCH_BIG_KEYS against $BENCH_KEYS keys (control)" "" on \
     "bare, $BENCH_BIG_KEYS keys" "$big" validate_bare "bare, $BENCH_KEYS keys" "$small" validate_bare

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 # the number of comparisons that run.sh makes
-rows_expected=16
+rows_expected=17
 
 out=$(mktemp /tmp/auth_keys_bench_smoke.XXXXXX)
 trap 'rm -f "$out"' EXIT

@@ -24,9 +24,9 @@ AK_PACKAGES=(make gcc libc6-dev perl libipc-run-perl libssl-dev libargon2-dev
     "postgresql-$PG_MAJOR-cron")
 
 # What the test command needs on top: the fuzzers' compiler and runtime,
-# libpq for the race driver, Debian's Python with Ed25519 and Argon2 for
-# the Tailnet Lock oracle.
-AK_TEST_PACKAGES=(clang libclang-rt-14-dev libpq-dev
+# libpq for the race driver, pgbouncer for the pooler test, Debian's Python
+# with Ed25519 and Argon2 for the Tailnet Lock oracle.
+AK_TEST_PACKAGES=(clang libclang-rt-14-dev libpq-dev pgbouncer
     python3 python3-cryptography python3-argon2)
 
 # say MESSAGE: a progress line on standard error, so that it never mixes

@@ -271,6 +271,34 @@ SELECT auth_keys.act_as('globex', 'gina');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 
+-- A mapping names the role itself, not its name: a role dropped and created
+-- again under the same name is not the member (it was an owner here).
+CREATE ROLE regress_actor_reborn;
+SELECT auth_keys.grant_tier('actor', 'regress_actor_reborn');
+SELECT auth_keys.set_member('acme', 'olivia', 'owner', db_role => 'regress_actor_reborn');
+SET SESSION AUTHORIZATION regress_actor_reborn;
+SELECT auth_keys.actor_login() AS acting_as;
+RESET SESSION AUTHORIZATION;
+SELECT auth_keys.revoke_tier('actor', 'regress_actor_reborn');
+DROP ROLE regress_actor_reborn;
+SELECT login, db_role IS NOT NULL AS still_mapped, db_role::oid::regrole::text ~ '^[0-9]+$' AS dangling
+  FROM auth_keys.members WHERE login = 'olivia';
+CREATE ROLE regress_actor_reborn;
+SELECT auth_keys.grant_tier('actor', 'regress_actor_reborn');
+SET SESSION AUTHORIZATION regress_actor_reborn;
+SELECT auth_keys.actor_login() AS acting_as;
+SELECT count(*) FROM auth_keys.create_key();
+\echo :LAST_ERROR_SQLSTATE
+RESET SESSION AUTHORIZATION;
+-- the new role may be mapped on its own, as any role
+SELECT auth_keys.set_member('acme', 'olivia', 'owner', db_role => 'regress_actor_reborn');
+SET SESSION AUTHORIZATION regress_actor_reborn;
+SELECT auth_keys.actor_login() AS acting_as;
+RESET SESSION AUTHORIZATION;
+SELECT auth_keys.set_member('acme', 'olivia', 'owner');
+SELECT auth_keys.revoke_tier('actor', 'regress_actor_reborn');
+DROP ROLE regress_actor_reborn;
+
 DROP FUNCTION regress_actor_whoami();
 DROP VIEW actor;
 DROP EXTENSION auth_keys;

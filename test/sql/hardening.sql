@@ -412,6 +412,7 @@ SELECT p.oid::regprocedure AS executable_by_public
                          'actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                          'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
                          'node_visible', 'node_status', 'invalid_key_retention',
+                         'tailnet_name_is_valid', 'login_is_valid', 'hostname_is_valid',
                          'node_lock_status', 'lock_decode')
    AND p.proname NOT LIKE 'nodekey\_%';
 
@@ -427,11 +428,14 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.node_visible(bigint, text)',
                     'auth_keys.node_status(boolean, timestamptz)',
                     'auth_keys.invalid_key_retention()',
+                    'auth_keys.tailnet_name_is_valid(text)', 'auth_keys.login_is_valid(text)',
+                    'auth_keys.hostname_is_valid(text)',
                     'auth_keys.node_lock_status(boolean, boolean, boolean)',
                     'auth_keys.lock_decode(bytea, text)']) AS f
- ORDER BY 1::text;
+ ORDER BY f::regprocedure::text;
 
--- the tier functions, grant_tier and revoke_tier are nobody's by default
+-- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
+-- nobody's by default
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
@@ -439,8 +443,11 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'configure_tailnet', 'act_as', 'create_key', 'revoke_key',
                      'delete_node', 'approve_node', 'set_node_key_expiry', 'set_node_tags',
                      'validate_key', 'register_node', 'node_seen',
-                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable',
-                     'grant_tier', 'revoke_tier', 'tier_functions')
+                     'grant_tier', 'revoke_tier', 'tier_functions',
+                     'nodes_seen', 'delete_tailnet', 'tailnet_list_rows',
+                     'tailnet_deletion_rows', 'sweep_job_runs', 'tier_grants', 'uninstall',
+                     'operator_relations',
+                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)
@@ -451,24 +458,40 @@ SELECT c.oid::regclass AS accessible_by_public
    AND (has_table_privilege('public', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
         OR has_any_column_privilege('public', c.oid, 'SELECT, INSERT, UPDATE'));
 
--- every table has row-level security, every table that a tier may read has
--- a policy, and every view runs with the caller's rights (no rows)
+-- every table has row-level security, and every table that a tier may read
+-- has a policy
 SELECT c.oid::regclass AS table_without_rls
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
    AND (NOT c.relrowsecurity
         OR (NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
-            AND (c.oid::regclass::text = ANY (string_to_array(auth_keys.tier_relations(), ', '))
+            AND (c.oid IN (SELECT auth_keys.tier_relations(t)
+                             FROM unnest(ARRAY['operator', 'actor', 'node']) AS t)
                  OR c.oid = 'auth_keys.keys'::regclass)));
 -- the tables without a policy: no one but the extension's owner reads them
 SELECT c.oid::regclass AS table_without_policy
   FROM pg_class c
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
-   AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid);
-SELECT c.oid::regclass AS definer_view
+   AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
+ ORDER BY c.oid::regclass::text;
+-- Every view is a scan of one function of the definer, which returns the
+-- actor's rows (the planner cannot push a caller's conditions into it),
+-- and reads no table itself.
+SELECT c.oid::regclass AS view, d.refobjid::regprocedure AS rows_from,
+       p.prosecdef AS definer, p.proconfig AS settings
   FROM pg_class c
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                  AND d.objid = (SELECT oid FROM pg_rewrite WHERE ev_class = c.oid)
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid
  WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v'
-   AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false);
+ ORDER BY c.oid::regclass::text;
+SELECT c.oid::regclass AS view_reading_a_table
+  FROM pg_class c
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                  AND d.objid = (SELECT oid FROM pg_rewrite WHERE ev_class = c.oid)
+                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'v';
 
 -- clean up
 DROP EXTENSION auth_keys;

@@ -5,7 +5,7 @@
 -- following the head; the views; read-only transactions; disablement; the
 -- node tier's privileges.  The AUMs and signatures come from the oracle
 -- (test/fixtures/lock_fixtures.sql, written by test/lock/oracle.py); every
--- scenario of the oracle runs against the database in test/t/006_lock.pl.
+-- scenario of the oracle runs against the database in test/t/010_lock.pl.
 --
 CREATE EXTENSION auth_keys;
 \set SHOW_CONTEXT never
@@ -73,7 +73,9 @@ CREATE ROLE regress_lock_node NOLOGIN;
 CREATE ROLE regress_lock_acme NOLOGIN;
 CREATE ROLE regress_lock_globex NOLOGIN;
 CREATE ROLE regress_lock_member NOLOGIN;
+CREATE ROLE regress_lock_operator NOLOGIN;
 SELECT auth_keys.grant_tier('node', 'regress_lock_node');
+SELECT auth_keys.grant_tier('operator', 'regress_lock_operator');
 SELECT auth_keys.grant_tier('actor', r)
   FROM unnest(ARRAY['regress_lock_acme', 'regress_lock_globex',
                     'regress_lock_member']::regrole[]) AS r;
@@ -262,13 +264,40 @@ RESET SESSION AUTHORIZATION;
 
 SET SESSION AUTHORIZATION regress_lock_globex;
 SELECT hostname, status, lock_status FROM auth_keys.node_list ORDER BY hostname;
+-- members read the views, not the tables
 SELECT count(*) AS signatures FROM auth_keys.lock_node_signatures;
 RESET SESSION AUTHORIZATION;
--- a plain member sees no node but their own, and no other node's signature
+-- the node tier sees each node's lock status as node_list does
+SET SESSION AUTHORIZATION regress_lock_node;
+SELECT s.lock_status, s.status FROM auth_keys.node_status(:'lock_node4') AS s;
+SELECT s.lock_status FROM auth_keys.node_status(:'plain') AS s;
+RESET SESSION AUTHORIZATION;
+-- a plain member sees no node but their own, and the trusted keys
 SET SESSION AUTHORIZATION regress_lock_member;
 SELECT count(*) AS nodes FROM auth_keys.node_list;
-SELECT count(*) AS signatures FROM auth_keys.lock_node_signatures;
 SELECT count(*) AS trusted_keys FROM auth_keys.lock_keys;
+RESET SESSION AUTHORIZATION;
+-- an operator reads the tables, row-level security limiting them to the
+-- tailnet acted in, and a plain member's signatures to their own nodes'
+SET SESSION AUTHORIZATION regress_lock_operator;
+BEGIN;
+SELECT auth_keys.act_as('globex', 'gail') \gset
+SELECT (SELECT count(*) FROM auth_keys.lock_node_signatures) AS signatures,
+       (SELECT count(*) FROM auth_keys.lock_updates) AS aums,
+       (SELECT count(*) FROM auth_keys.lock_authorities) AS authorities,
+       (SELECT count(*) FROM auth_keys.lock_trusted_keys) AS trusted_keys;
+COMMIT;
+BEGIN;
+SELECT auth_keys.act_as('globex', 'max') \gset
+SELECT (SELECT count(*) FROM auth_keys.lock_node_signatures) AS signatures,
+       (SELECT count(*) FROM auth_keys.lock_updates) AS aums;
+COMMIT;
+BEGIN;
+SELECT auth_keys.act_as('acme', 'olivia') \gset
+SELECT (SELECT count(*) FROM auth_keys.lock_node_signatures) AS signatures,
+       (SELECT count(*) FROM auth_keys.lock_updates) AS aums,
+       (SELECT count(*) FROM auth_keys.lock_authorities) AS authorities;
+COMMIT;
 RESET SESSION AUTHORIZATION;
 SELECT n.hostname, s.authorizing_key = :'lock_admin' AS by_admin,
        s.authorizing_key = :'lock_signer' AS by_signer, s.authorizing_key = :'lock_pre' AS by_pre,
@@ -304,13 +333,10 @@ RESET SESSION AUTHORIZATION;
 --
 SET SESSION AUTHORIZATION regress_lock_acme;
 SELECT DISTINCT tailnet FROM auth_keys.lock_keys;
-SELECT count(*) AS aums FROM auth_keys.lock_updates;
-SELECT count(*) AS authorities FROM auth_keys.lock_authorities;
-SELECT count(*) AS signatures FROM auth_keys.lock_node_signatures;
+SELECT count(*) AS stale FROM auth_keys.lock_stale_keys;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_lock_globex;
 SELECT DISTINCT tailnet FROM auth_keys.lock_keys;
-SELECT count(*) AS aums FROM auth_keys.lock_updates;
 RESET SESSION AUTHORIZATION;
 
 --
@@ -390,4 +416,4 @@ REVOKE USAGE ON SCHEMA auth_keys FROM regress_lock_none;
 DROP EXTENSION auth_keys;
 DROP SCHEMA auth_keys;
 DROP ROLE regress_lock_none, regress_lock_node, regress_lock_acme, regress_lock_globex,
-          regress_lock_member;
+          regress_lock_member, regress_lock_operator;

@@ -60,7 +60,7 @@ SELECT pg_catalog.substr(r.rolname, 20),
        has_function_privilege(r.oid, 'auth_keys.validate_key(text)', 'EXECUTE'),
        has_function_privilege(r.oid, 'auth_keys.register_node(text, auth_keys.nodekey, text, bytea)',
                               'EXECUTE'),
-       has_function_privilege(r.oid, 'auth_keys.grant_tier(text, regrole)', 'EXECUTE'),
+       has_function_privilege(r.oid, 'auth_keys.grant_tier(text, regrole, text[])', 'EXECUTE'),
        has_table_privilege(r.oid, 'auth_keys.tailnets', 'SELECT')
            AND has_table_privilege(r.oid, 'auth_keys.members', 'SELECT')
            AND has_table_privilege(r.oid, 'auth_keys.nodes', 'SELECT')
@@ -163,9 +163,9 @@ SELECT key_id AS olga_key_id, key AS olga_key
   FROM auth_keys.create_key(reusable => true, description => 'olga''s') \gset
 SELECT created_by, description, status FROM auth_keys.key_list ORDER BY key_id = 'NinasKey0001';
 SELECT count(*) AS recently_invalid FROM auth_keys.recent_invalid_keys;
-SELECT key_id = :'olga_key_id' AS own_key, created_by FROM auth_keys.keys
+SELECT key_id = :'olga_key_id' AS own_key, created_by FROM auth_keys.key_list
  WHERE created_by = 'olga';
-SELECT name FROM auth_keys.tailnets;
+SELECT tailnet FROM auth_keys.tailnet_settings;
 SELECT auth_keys.revoke_key(:'olga_key_id');
 SELECT status FROM auth_keys.key_list WHERE key_id = :'olga_key_id';
 -- only the member who generated a key revokes it, even an owner
@@ -173,16 +173,16 @@ SELECT auth_keys.revoke_key('NinasKey0001');
 \echo :LAST_ERROR_SQLSTATE
 -- an owner configures its own tailnet, through the actor tier
 SELECT auth_keys.configure_tailnet('priv.example', device_approval => true);
-SELECT name, device_approval FROM auth_keys.tailnets;
+SELECT tailnet, device_approval FROM auth_keys.tailnet_settings;
 -- but not another one
 SELECT auth_keys.configure_tailnet('other.example', device_approval => true);
 \echo :LAST_ERROR_SQLSTATE
--- the hash of the secret is not readable, the other columns are
+-- the tables are the operators': a member reads the views
 SELECT secret_hash FROM auth_keys.keys;
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM auth_keys.keys;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) AS keys FROM auth_keys.keys;
+SELECT count(*) AS keys FROM auth_keys.key_list;
 -- the operator's and node backend's functions are out of reach
 SELECT auth_keys.create_tailnet('owner.example');
 \echo :LAST_ERROR_SQLSTATE
@@ -218,7 +218,7 @@ SELECT auth_keys.create_key();
 \echo :LAST_ERROR_SQLSTATE
 SELECT auth_keys.configure_tailnet('priv.example', device_approval => false);
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) AS keys FROM auth_keys.keys;
+SELECT count(*) AS keys FROM auth_keys.key_list;
 RESET SESSION AUTHORIZATION;
 
 --

@@ -94,12 +94,20 @@ SELECT uses, uses_left, status, last_used_at IS NOT NULL AS last_used
 COMMIT;
 SELECT count(*) AS nodes FROM auth_keys.nodes;
 
--- The node that used it may present it again: it is re-authenticated, and
--- nothing is spent.
+-- The node that used it may present it again: it is returned as it is
+-- (not re-authenticated, not renamed, its node key expiry not renewed),
+-- nothing is spent and nothing recorded.  Only a key valid for a new use
+-- re-authenticates.
+SELECT node_key_expires_at AS alpha_expiry FROM auth_keys.nodes WHERE node_id = :alpha_id \gset
+UPDATE auth_keys.nodes SET node_key_expires_at = now() - interval '1 day'
+ WHERE node_id = :alpha_id;
 SET SESSION AUTHORIZATION regress_register_node_backend;
-SELECT node_id = :alpha_id AS same_node, user_login, authorized, reauthenticated
+SELECT node_id = :alpha_id AS same_node, user_login, authorized, reauthenticated,
+       node_key_expires_at < now() AS still_expired
   FROM auth_keys.register_node(:'once', :'nk1', 'alpha-renamed');
 RESET SESSION AUTHORIZATION;
+UPDATE auth_keys.nodes SET node_key_expires_at = :'alpha_expiry'
+ WHERE node_id = :alpha_id;
 SELECT uses, auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status
   FROM auth_keys.keys WHERE key_id = :'once_id';
 SELECT action, node_id = :alpha_id AS alpha, detail
@@ -141,8 +149,12 @@ SELECT status, uses_left FROM auth_keys.validate_key(:'two');
 -- the third registration is refused
 SELECT * FROM auth_keys.register_node(:'two', :'nk7', 'two3');
 \echo :LAST_ERROR_SQLSTATE
--- a node it enrolled may still present it again, spending nothing
+-- a node it enrolled may still present it again, spending nothing and
+-- renewing nothing, since the key is used up
 SELECT reauthenticated FROM auth_keys.register_node(:'two', :'nk6', 'two2');
+-- while a key is still valid, its own node presenting it again is
+-- re-authenticated, spending nothing
+SELECT reauthenticated FROM auth_keys.register_node(:'multi', :'nk4', 'm3');
 RESET SESSION AUTHORIZATION;
 SELECT key_id = :'multi_id' AS multi, uses, max_uses,
        auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status
@@ -346,18 +358,22 @@ COMMIT;
 -- An expired key, made by hand: created 40 days ago, expired 10 days ago.
 SELECT regress_with_checksum('pgak-auth-expiredKey01-' || repeat('Ex', 16)) AS expired
 \gset
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, created_at,
                             expires_at, secret_hash)
 SELECT 'expiredKey01', tailnet_id, 'olivia', true, now() - interval '40 days',
        now() - interval '10 days', digest(repeat('Ex', 16), 'sha256')
   FROM auth_keys.tailnets WHERE name = 'acme';
+RESET session_replication_role;
 -- A key that expires a moment after the node it enrolls: created a day ago.
 BEGIN;
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, reusable, created_at,
                             expires_at, secret_hash)
 SELECT 'shortLived01', tailnet_id, 'olivia', true, now() - interval '1 day',
        now() + interval '100 milliseconds', digest(repeat('Sh', 16), 'sha256')
   FROM auth_keys.tailnets WHERE name = 'acme';
+RESET session_replication_role;
 SELECT authorized
   FROM auth_keys.register_node(
       regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16)),
@@ -425,6 +441,30 @@ SELECT count(*) AS events_with_key_material
                (regress_with_checksum('pgak-auth-shortLived01-' || repeat('Sh', 16))))
            AS k(key)
  WHERE strpos(e::text, k.key) > 0 OR strpos(e::text, substr(k.key, 24, 32)) > 0;
+
+--
+-- Within one statement: a key created earlier in the statement is seen,
+-- and two registrations of one node key spend one use
+--
+BEGIN;
+SELECT auth_keys.act_as('acme', 'olivia');
+SELECT v.status, v.uses_left, r.reauthenticated
+  FROM auth_keys.create_key(reusable => true, max_uses => 5, description => 'same statement') AS k,
+       LATERAL auth_keys.validate_key(k.key) AS v,
+       LATERAL auth_keys.register_node(k.key, ('nodekey:' || repeat('5a', 32))::auth_keys.nodekey,
+                                       'same-statement') AS r;
+COMMIT;
+BEGIN;
+SELECT auth_keys.act_as('acme', 'olivia');
+SELECT key_id AS twice_id, key AS twice
+  FROM auth_keys.create_key(reusable => true, max_uses => 5, description => 'twice') \gset
+COMMIT;
+SELECT r.node_id IS NOT NULL AS enrolled, r.reauthenticated
+  FROM generate_series(1, 2) AS i,
+       LATERAL auth_keys.register_node(:'twice' || repeat(' ', 0 * i),
+                                       ('nodekey:' || repeat('5b', 32))::auth_keys.nodekey,
+                                       'twice') AS r;
+SELECT uses FROM auth_keys.keys WHERE key_id = :'twice_id';
 
 --
 -- Clean up

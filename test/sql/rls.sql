@@ -94,32 +94,31 @@ SELECT n.node_id, t.name AS tailnet
   FROM auth_keys.nodes n JOIN auth_keys.tailnets t USING (tailnet_id);
 GRANT SELECT ON tailnet_nodes TO PUBLIC;
 CREATE TEMPORARY TABLE seen (
-    role text, key_list bigint, key_creators text, recent_invalid bigint, keys bigint,
-    members bigint, tailnets bigint, tag_owners bigint, events bigint, nodes bigint,
-    node_list bigint, tailnets_seen text);
+    role text, key_list bigint, key_creators text, recent_invalid bigint,
+    members bigint, tailnets bigint, tags bigint, events bigint, node_list bigint,
+    tailnets_seen text);
 GRANT SELECT ON tailnet_names TO PUBLIC;
 GRANT INSERT ON seen TO PUBLIC;
+-- what a member's role sees through the views, the only relations it reads
 PREPARE record_what_is_seen AS
 INSERT INTO seen
 SELECT substr(current_user, 13),
        (SELECT count(*) FROM auth_keys.key_list),
        (SELECT string_agg(DISTINCT created_by, ',') FROM auth_keys.key_list),
        (SELECT count(*) FROM auth_keys.recent_invalid_keys),
-       (SELECT count(*) FROM auth_keys.keys),
-       (SELECT count(*) FROM auth_keys.members),
-       (SELECT count(*) FROM auth_keys.tailnets),
-       (SELECT count(*) FROM auth_keys.tag_owners),
-       (SELECT count(*) FROM auth_keys.events),
-       (SELECT count(*) FROM auth_keys.nodes),
+       (SELECT count(*) FROM auth_keys.member_list),
+       (SELECT count(*) FROM auth_keys.tailnet_settings),
+       (SELECT count(*) FROM auth_keys.tag_list),
+       (SELECT count(*) FROM auth_keys.event_list),
        (SELECT count(*) FROM auth_keys.node_list),
-       (SELECT string_agg(DISTINCT n.name, ',')
-          FROM (SELECT tailnet_id FROM auth_keys.keys
-                UNION ALL SELECT tailnet_id FROM auth_keys.members
-                UNION ALL SELECT tailnet_id FROM auth_keys.tailnets
-                UNION ALL SELECT tailnet_id FROM auth_keys.tag_owners
-                UNION ALL SELECT tailnet_id FROM auth_keys.events
-                UNION ALL SELECT tailnet_id FROM auth_keys.nodes) AS x
-          JOIN tailnet_names n USING (tailnet_id));
+       (SELECT string_agg(DISTINCT tailnet, ',')
+          FROM (SELECT tailnet FROM auth_keys.key_list
+                UNION ALL SELECT tailnet FROM auth_keys.recent_invalid_keys
+                UNION ALL SELECT tailnet FROM auth_keys.member_list
+                UNION ALL SELECT tailnet FROM auth_keys.tailnet_settings
+                UNION ALL SELECT tailnet FROM auth_keys.tag_list
+                UNION ALL SELECT tailnet FROM auth_keys.event_list
+                UNION ALL SELECT tailnet FROM auth_keys.node_list) AS x);
 
 SET SESSION AUTHORIZATION regress_rls_alpha_owner;
 EXECUTE record_what_is_seen;
@@ -149,9 +148,56 @@ RESET SESSION AUTHORIZATION;
 -- Owners, admins and auditors see every key of their tailnet; network
 -- admins and members only the keys they generated; nobody sees another
 -- tailnet's rows.
-SELECT role, key_list, key_creators, recent_invalid, keys, nodes, node_list, tailnets_seen
+SELECT role, key_list, key_creators, recent_invalid, node_list, tailnets_seen
   FROM seen ORDER BY role LIKE 'nobody', role LIKE 'beta%', key_list DESC, role;
-SELECT role, members, tailnets, tag_owners, events FROM seen ORDER BY role;
+SELECT role, members, tailnets, tags, events FROM seen ORDER BY role;
+-- The tables themselves are the operators': a member's role reads none.
+SET SESSION AUTHORIZATION regress_rls_alpha_owner;
+SELECT count(*) FROM auth_keys.keys;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM auth_keys.tailnets;
+\echo :LAST_ERROR_SQLSTATE
+RESET SESSION AUTHORIZATION;
+
+-- An operator reading the tables as a member sees, through the policies,
+-- the rows that member may see.
+CREATE TEMPORARY TABLE seen_in_tables (
+    member text, keys bigint, members bigint, tailnets bigint, tag_owners bigint,
+    events bigint, nodes bigint, tailnets_seen text);
+GRANT INSERT ON seen_in_tables TO PUBLIC;
+PREPARE record_tables AS
+INSERT INTO seen_in_tables
+SELECT auth_keys.actor_login(),
+       (SELECT count(*) FROM auth_keys.keys),
+       (SELECT count(*) FROM auth_keys.members),
+       (SELECT count(*) FROM auth_keys.tailnets),
+       (SELECT count(*) FROM auth_keys.tag_owners),
+       (SELECT count(*) FROM auth_keys.events),
+       (SELECT count(*) FROM auth_keys.nodes),
+       (SELECT string_agg(DISTINCT n.name, ',')
+          FROM (SELECT tailnet_id FROM auth_keys.keys
+                UNION ALL SELECT tailnet_id FROM auth_keys.members
+                UNION ALL SELECT tailnet_id FROM auth_keys.tailnets
+                UNION ALL SELECT tailnet_id FROM auth_keys.tag_owners
+                UNION ALL SELECT tailnet_id FROM auth_keys.events
+                UNION ALL SELECT tailnet_id FROM auth_keys.nodes) AS x
+          JOIN tailnet_names n USING (tailnet_id));
+SET SESSION AUTHORIZATION regress_rls_operator;
+DO $$
+DECLARE
+    t text;
+    r text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['alpha', 'beta'] LOOP
+        FOREACH r IN ARRAY ARRAY['owner', 'admin', 'auditor', 'netadmin', 'member'] LOOP
+            PERFORM auth_keys.act_as(t || '.example', r || '@' || t);
+            EXECUTE 'EXECUTE record_tables';
+        END LOOP;
+    END LOOP;
+END;
+$$;
+RESET SESSION AUTHORIZATION;
+SELECT * FROM seen_in_tables ORDER BY member LIKE '%beta', keys DESC, member;
 
 --
 -- Changes across tailnets are refused
@@ -186,8 +232,13 @@ CREATE FUNCTION pg_temp.leak(key_id text, created_by text) RETURNS boolean
     LANGUAGE sql VOLATILE
     AS 'INSERT INTO pg_temp.leaked VALUES (key_id, created_by) RETURNING true';
 SET SESSION AUTHORIZATION regress_rls_alpha_netadmin;
-SELECT count(*) FROM auth_keys.keys WHERE pg_temp.leak(key_id, created_by);
 SELECT count(*) FROM auth_keys.key_list WHERE pg_temp.leak(key_id, created_by);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_rls_operator;
+BEGIN;
+SELECT auth_keys.act_as('alpha.example', 'netadmin@alpha');
+SELECT count(*) FROM auth_keys.keys WHERE pg_temp.leak(key_id, created_by);
+COMMIT;
 RESET SESSION AUTHORIZATION;
 SELECT created_by, count(*) FROM leaked GROUP BY created_by;
 
@@ -235,7 +286,7 @@ SELECT p.oid::regprocedure, p.proparallel FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
    AND p.proname IN ('actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                      'actor_sees_all_nodes', 'tailnet_visible', 'key_visible', 'node_visible')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 SET force_parallel_mode = on;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
@@ -243,7 +294,6 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET SESSION AUTHORIZATION regress_rls_alpha_netadmin;
 SELECT tailnet, created_by, status FROM auth_keys.key_list;
-SELECT count(*) AS keys FROM auth_keys.keys;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_rls_operator;
 BEGIN;

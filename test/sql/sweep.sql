@@ -25,6 +25,7 @@ COMMIT;
 -- Keys of the past, as a DBA would load them: created long ago, so that
 -- they became invalid long ago.  Revocation and use are set the way the
 -- keys_guard trigger allows (once).
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, description, reusable,
                             max_uses, uses, used_up_at, created_at, expires_at, secret_hash)
 VALUES ('Revoked100dA', :acme_id, 'olivia', 'revoked 100 days ago', false, NULL, 0, NULL,
@@ -38,6 +39,7 @@ VALUES ('Revoked100dA', :acme_id, 'olivia', 'revoked 100 days ago', false, NULL,
         now() - interval '100 days', now() - interval '20 days', decode(repeat('03', 32), 'hex')),
        ('Revoked20dAc', :acme_id, 'olivia', 'revoked 20 days ago', true, NULL, 0, NULL,
         now() - interval '30 days', now() + interval '50 days', decode(repeat('04', 32), 'hex'));
+RESET session_replication_role;
 UPDATE auth_keys.keys SET revoked_at = now() - interval '100 days', revoked_by = 'olivia'
  WHERE key_id = 'Revoked100dA';
 UPDATE auth_keys.keys SET revoked_at = now() - interval '20 days', revoked_by = 'olivia'

@@ -234,7 +234,9 @@ SELECT auth_keys.set_tag_owners('acme', 'tag:web-2', '{olivia}');
 SELECT auth_keys.set_tag_owners('acme', 'tag:server', '{nina}');
 SELECT auth_keys.set_tag_owners('acme', 'tag:prod', '{autogroup:admin}');
 SELECT auth_keys.set_tag_owners('acme', 'tag:db', '{tag:server, adam}');
+-- A tag needs at least one owner: with none, nobody could apply it.
 SELECT auth_keys.set_tag_owners('acme', 'tag:nobody', '{}');
+\echo :LAST_ERROR_SQLSTATE
 SELECT tag, owners FROM auth_keys.tag_owners WHERE tag NOT LIKE 'tag:www%' ORDER BY tag;
 
 -- Refused owners: an undefined tag, a tag that is malformed or the tag

@@ -88,10 +88,12 @@ RESET SESSION AUTHORIZATION;
 \set expired_secret 'ExpiredSecret0123456789abcdefghi'
 SELECT regress_with_checksum('pgak-auth-ExpiredKey01-' || :'expired_secret') AS expired_key
 \gset
+SET session_replication_role = replica;  -- history, loaded past the guard
 INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, tags, created_at, expires_at,
                             secret_hash)
 VALUES ('ExpiredKey01', :acme_id, 'olivia', '{tag:web}', now() - interval '10 days',
         now() - interval '5 days', digest(:'expired_secret', 'sha256'));
+RESET session_replication_role;
 SET SESSION AUTHORIZATION regress_validate_key_node;
 SELECT key_id, tailnet, status, reusable, ephemeral, preauthorized, tags,
        expires_at < now() AS in_the_past, uses_left

@@ -3,7 +3,9 @@
 # pg_dump keeps what auth_keys holds: every table is marked with
 # pg_extension_config_dump, so a dump restored into a new database has the
 # same tailnets, keys, nodes and events, the same hashes, and sequences
-# that carry on where they were.  A used one-off key stays used; a reusable
+# that carry on where they were, from a plain dump (psql) and from the
+# custom format (pg_restore) alike; the restore's COPY passes the keys'
+# guard and leaves no events.  A used one-off key stays used; a reusable
 # key still enrols.
 #
 # Copyright (c) 2026, auth_keys developers
@@ -69,6 +71,19 @@ $node->command_ok(
 
 is($node->safe_psql('restored', $snapshot), $before,
 	'keys, hashes, nodes, events, members and tags survive the dump');
+
+# The custom format, restored by pg_restore: the same, and the guard
+# (which takes COPY for a restore) records no event for the rows.
+my $archive = $node->basedir . '/auth_keys.dump';
+$node->command_ok(
+	[ 'pg_dump', '--no-owner', '-Fc', '-f', $archive, '-d', $node->connstr('postgres') ],
+	'pg_dump -Fc');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_custom');
+$node->command_ok(
+	[ 'pg_restore', '--no-owner', '--exit-on-error', '-d', $node->connstr('restored_custom'), $archive ],
+	'pg_restore into a new database');
+is($node->safe_psql('restored_custom', $snapshot), $before,
+	'pg_restore brings back the same rows, and no events of its own');
 
 # the restored keys behave as before
 my ($rc, $stdout, $stderr) = $node->psql('restored',

@@ -538,15 +538,23 @@ sub read_logs
 					next;
 				}
 				my ($node_id, $reauthenticated) = split /\|/, $row;
+
+				# A node presenting its own key again is re-authenticated
+				# while the key is valid, and returned as it is (f) once
+				# the key is spent: either may be the answer.
 				my $want = $op->{kind} eq 'new' ? 'f' : 't';
 				push @{ $told{problems} },
 				  "client $id #$op->{seq}: $op->{kind} answered reauthenticated $reauthenticated"
-				  unless $reauthenticated eq $want;
+				  unless $reauthenticated eq $want
+				  || ($op->{kind} eq 'same' && $reauthenticated eq 'f');
 				push @{ $told{problems} },
 				  "client $id #$op->{seq}: $op->{kind} answered node $node_id, not $op->{node_id}"
 				  if $op->{kind} ne 'new' && $node_id ne $op->{node_id};
 				%$entry = (state => 'present', key_id => $op->{key_id}, node_id => $node_id);
-				if ($op->{kind} eq 'same') { $told{acked_same}{ $op->{key_id} }++; }
+				if ($op->{kind} eq 'same')
+				{
+					$told{acked_same}{ $op->{key_id} }++ if $reauthenticated eq 't';
+				}
 				else { $told{acked_spends}{ $op->{key_id} }++; }
 				$told{figures}{registered}++;
 			}

@@ -177,8 +177,8 @@ is($error->{state}, '28000', 'the one-off key used on the old primary is refused
 is($error->{detail}, 'The authentication key was already used.', 'refused as already used');
 
 my ($node_id) = split /\|/, $one_off_node;
-is(register($new, $one_off, 1, 'laptop'), "$node_id|t",
-	'the node it enrolled may still present it: re-authenticated, same node');
+is(register($new, $one_off, 1, 'laptop'), "$node_id|f",
+	'the node it enrolled may still present it: the same node, as it is');
 
 $error = sql_error($new, 'postgres',
 	"SELECT * FROM auth_keys.register_node('$revoked->[1]', '" . node_key(1, 8) . "', 'other')");

@@ -8,7 +8,9 @@
 # schedule_sweep says how to use cron.schedule_in_database, and following
 # that advice works too.  unschedule_sweep removes the job.  On a cluster
 # without pg_cron, and before CREATE EXTENSION pg_cron, the errors say what
-# to set up.
+# to set up.  A row the sweep cannot remove (a DBA's table references it)
+# is skipped with a WARNING in the server log, and the job still succeeds;
+# something that refuses every purge stops that phase after 100 rows.
 #
 # Copyright (c) 2026, auth_keys developers
 
@@ -61,14 +63,16 @@ $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 # What the sweep should purge and keep: a key revoked 100 days ago, a valid
 # key, an ephemeral node idle for 45 minutes and one seen just now.  The
 # same old key goes into database "other".
+# (history, loaded past the guard, which takes direct INSERTs for new keys)
 my $old_key = q{
+	SET session_replication_role = replica;
 	INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, created_at, expires_at,
-	                            secret_hash)
+	                            revoked_at, revoked_by, secret_hash)
 	SELECT 'OldRevoked01', tailnet_id, 'alice@cron.example', now() - interval '120 days',
-	       now() - interval '40 days', decode(repeat('00', 32), 'hex')
+	       now() - interval '40 days', now() - interval '100 days', 'dba',
+	       decode(repeat('00', 32), 'hex')
 	  FROM auth_keys.tailnets;
-	UPDATE auth_keys.keys SET revoked_at = now() - interval '100 days', revoked_by = 'dba'
-	 WHERE key_id = 'OldRevoked01';
+	RESET session_replication_role;
 };
 $node->safe_psql('postgres', $old_key);
 my ($ephemeral) = create_keys($node, 'postgres', 'cron.example', $admin, 1,
@@ -83,6 +87,22 @@ $node->safe_psql('postgres', qq{
 
 setup_tailnet($node, 'other', 'cron.example', $admin);
 $node->safe_psql('other', $old_key);
+
+# In "other", rows that one row used to stop the sweep for: an idle node
+# last seen at -infinity (a DBA's edit), and one a DBA's table still
+# references, which the sweep skips with a WARNING and goes on.
+my ($other_ephemeral) = create_keys($node, 'other', 'cron.example', $admin, 1,
+	'reusable => true, ephemeral => true');
+$node->safe_psql('other', qq{
+	SELECT auth_keys.register_node('$other_ephemeral->[1]', '@{[node_key(2, 1)]}', 'infinite');
+	SELECT auth_keys.register_node('$other_ephemeral->[1]', '@{[node_key(2, 2)]}', 'held');
+	UPDATE auth_keys.nodes SET last_seen_at = '-infinity' WHERE hostname = 'infinite';
+	UPDATE auth_keys.nodes SET last_seen_at = now() - interval '45 minutes' WHERE hostname = 'held';
+	CREATE TABLE inventory (node_id bigint REFERENCES auth_keys.nodes);
+	INSERT INTO inventory SELECT node_id FROM auth_keys.nodes WHERE hostname = 'held';
+});
+my $held_node = $node->safe_psql('other',
+	q{SELECT node_id FROM auth_keys.nodes WHERE hostname = 'held'});
 $error = sql_error($node, 'other', q{SELECT auth_keys.schedule_sweep('* * * * *')});
 is($error->{message}, 'pg_cron runs jobs from database "postgres", not from "other"',
 	'from another database: the message names both');
@@ -98,6 +118,9 @@ is( $node->safe_psql(
 		                FROM cron.job WHERE jobname = 'auth_keys.sweep'}),
 	'* * * * * postgres true',
 	'one job, with the latest schedule');
+my ($rc, $out, $err) = $node->psql('postgres', q{SELECT auth_keys.schedule_sweep()});
+like($err, qr/NOTICE:  the sweep job runs in a pg_cron background worker\nDETAIL:  cron\.use_background_workers is on, so the job needs no connection and no password\./,
+	'with background workers, the NOTICE says the job runs in one');
 $error = sql_error($node, 'postgres', q{SELECT auth_keys.schedule_sweep('every now and then')});
 is($error->{state}, '22023', 'pg_cron refuses a bad schedule');
 
@@ -113,6 +136,7 @@ $node->safe_psql('postgres', qq{
 });
 
 # pg_cron runs the jobs at the start of the next minute.
+my $log_offset = -s $node->logfile;
 ok( $node->poll_query_until(
 		'postgres', q{
 		SELECT NOT EXISTS (SELECT FROM auth_keys.keys WHERE key_id = 'OldRevoked01')
@@ -123,6 +147,21 @@ ok( $node->poll_query_until(
 ok( $node->poll_query_until(
 		'other', q{SELECT NOT EXISTS (SELECT FROM auth_keys.keys WHERE key_id = 'OldRevoked01')}),
 	'the job scheduled with cron.schedule_in_database swept the other database');
+is( $node->safe_psql(
+		'other', q{SELECT string_agg(hostname, ',') FROM auth_keys.nodes}),
+	'held', 'past the node a DBA table holds, and with the node seen at -infinity removed');
+is( $node->safe_psql(
+		'other', q{SELECT detail->>'sqlstate' FROM auth_keys.events WHERE action = 'sweep.skipped'}),
+	'23503', 'the skipped node has a sweep.skipped event');
+is( $node->safe_psql(
+		'postgres', q{SELECT string_agg(DISTINCT d.status, ',')
+		                FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+		               WHERE j.jobname = 'auth_keys.sweep.other'
+		                 AND d.start_time > now() - interval '1 hour'}),
+	'succeeded', "the other database's job succeeded all the same");
+ok( $node->wait_for_log(
+		qr/WARNING:  sweep skipped node $held_node, which it could not remove/, $log_offset),
+	'the server log has the WARNING');
 
 is( $node->safe_psql(
 		'postgres', qq{SELECT string_agg(DISTINCT status, ',') FROM cron.job_run_details
@@ -152,6 +191,31 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job WHERE jobname = 
 	'0', 'no job is left');
 is($node->safe_psql('postgres', 'SELECT auth_keys.unschedule_sweep()'),
 	'f', 'unscheduling again removes nothing');
+
+# Something that refuses every purge (test/sql/sweep_bad_rows.sql has the
+# rest): after 100 keys skipped, one by one, the phase stops and says so,
+# and the sweep goes on to the nodes.
+$node->safe_psql('postgres', q{
+	SET session_replication_role = replica;
+	INSERT INTO auth_keys.keys (key_id, tailnet_id, created_by, created_at, expires_at,
+	                            secret_hash)
+	SELECT 'KeptKey' || lpad(g::text, 5, '0'), tailnet_id, 'alice@cron.example',
+	       now() - interval '290 days', now() - interval '200 days',
+	       decode(lpad(to_hex(g), 64, '0'), 'hex')
+	  FROM auth_keys.tailnets, generate_series(1, 120) AS g;
+	RESET session_replication_role;
+	CREATE FUNCTION keep_keys() RETURNS trigger LANGUAGE plpgsql
+	    AS $$BEGIN RAISE EXCEPTION 'keys are kept here'; END$$;
+	CREATE TRIGGER keep_keys BEFORE DELETE ON auth_keys.keys
+	    FOR EACH ROW EXECUTE FUNCTION keep_keys();
+	UPDATE auth_keys.nodes SET last_seen_at = now() - interval '45 minutes';
+});
+($rc, $out, $err) = $node->psql('postgres', 'SELECT * FROM auth_keys.sweep(batch_size => 50)');
+is($out, '0|1|0', 'a sweep that cannot purge a key still removes the idle node');
+is(scalar(() = $err =~ /WARNING:  sweep skipped key KeptKey\d{5}, which it could not purge\nDETAIL:  The purge failed with SQLSTATE P0001: keys are kept here/g),
+	100, 'a WARNING for each of 100 keys skipped');
+like($err, qr/WARNING:  sweep stopped purging keys after 100 keys it could not purge\nHINT:  Something refuses every purge/,
+	'then one that the phase stopped');
 
 $node->stop;
 done_testing();

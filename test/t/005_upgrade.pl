@@ -221,6 +221,15 @@ is($node->safe_psql('upgraded', qq{
 		SET ROLE upgrade_node;
 		SELECT status FROM auth_keys.validate_key('$key{reusable}[1]');}),
 	'valid', 'the node tier still works');
+# what 1.1 adds to the tiers reaches the roles that held them under 1.0
+is($node->safe_psql('upgraded', q{
+		SET ROLE upgrade_operator;
+		SELECT count(*) > 0 FROM auth_keys.tailnet_list;}),
+	't', 'the operator tier gains tailnet_list');
+is($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
+	'needs_approval', 'the node tier gains node_status');
 
 # Tailnet Lock, new in 1.1: the node tier's role may use it at once, the
 # nodes enrolled under 1.0 are listed as not locked, and register_node
@@ -240,6 +249,10 @@ like($node->safe_psql('upgraded', qq{
 		SELECT node_id FROM auth_keys.register_node('$key{reusable}[1]', '@{[node_key(7, 1)]}',
 		                                           'signed', node_key_signature => NULL);}),
 	qr/^\d+$/, 'register_node takes node_key_signature');
+is($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT lock_status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
+	'not_locked', 'node_status says not_locked too');
 $error = sql_error($node, 'upgraded', q{
 	SET ROLE upgrade_nobody;
 	SELECT auth_keys.create_tailnet('four.example');});
@@ -285,6 +298,57 @@ is(scalar(grep { /^- function auth_keys\.unschedule_sweep\(\) \| (member|definit
 	4, 'a missing function is found with its definition, ACL and comment');
 is(scalar(@$changes), 5, 'and nothing else differs')
   or diag(join("\n", @$changes));
+
+#
+# 6. Rows 1.0 let in and 1.1 refuses stop the update, which counts them.
+#
+$node->safe_psql('postgres', 'CREATE DATABASE refused');
+# (The 1.0 functions, run by this library, already refuse them; an older
+# library, or a direct write past 1.0's constraints, let them in.)
+$node->safe_psql('refused', q{
+	CREATE EXTENSION auth_keys VERSION '1.0';
+	SELECT auth_keys.create_tailnet('acme');
+	SELECT auth_keys.set_member('acme', 'adam', 'admin');
+});
+my $refused_key = $node->safe_psql('refused', q{
+	BEGIN;
+	SELECT auth_keys.act_as('acme', 'adam') \gset
+	SELECT key FROM auth_keys.create_key(reusable => true);
+	COMMIT;
+});
+$node->safe_psql('refused', "SELECT node_id FROM auth_keys.register_node('$refused_key', '"
+	  . node_key(7, 1) . "', 'laptop')");
+$node->safe_psql('refused', q{
+	UPDATE auth_keys.tailnets SET name = 'acme' || chr(160);
+	UPDATE auth_keys.nodes SET hostname = 'laptop' || chr(9) || 'evil';
+});
+$error = sql_error($node, 'refused', 'ALTER EXTENSION auth_keys UPDATE');
+is($error->{state}, '23514', 'the update refuses rows that break the 1.1 rules');
+is($error->{message},
+	'cannot update auth_keys to 1.1: 1 tailnet names, 0 logins and 1 hostnames break the 1.1 rules',
+	'and counts them');
+like($error->{hint}, qr/no-break space|U\+00A0/, 'with a hint naming the rules');
+is($node->safe_psql('refused',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'auth_keys'}),
+	'1.0', 'the database stays at 1.0');
+# the README's way to find them, with the new library's rules
+is($node->safe_psql('refused', q{
+	CREATE FUNCTION pg_temp.tailnet_name_is_valid(text) RETURNS boolean
+	    AS 'auth_keys', 'auth_keys_tailnet_name_is_valid' LANGUAGE C IMMUTABLE STRICT;
+	CREATE FUNCTION pg_temp.hostname_is_valid(text) RETURNS boolean
+	    AS 'auth_keys', 'auth_keys_hostname_is_valid' LANGUAGE C IMMUTABLE STRICT;
+	SELECT (SELECT count(*) FROM auth_keys.tailnets WHERE NOT pg_temp.tailnet_name_is_valid(name))
+	    || ' ' || (SELECT count(*) FROM auth_keys.nodes WHERE NOT pg_temp.hostname_is_valid(hostname));
+}), '1 1', 'the rules, borrowed from the library, find the rows');
+$node->safe_psql('refused', q{
+	UPDATE auth_keys.tailnets SET name = 'acme';
+	UPDATE auth_keys.nodes SET hostname = 'laptop';
+	ALTER EXTENSION auth_keys UPDATE;
+});
+is($node->safe_psql('refused', q{
+		SELECT extversion || ' ' || count(*) FROM pg_extension, auth_keys.nodes
+		 WHERE extname = 'auth_keys' GROUP BY extversion}),
+	'1.1 1', 'once corrected, the update goes through and keeps the node');
 
 $node->stop;
 done_testing();

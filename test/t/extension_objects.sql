@@ -51,7 +51,7 @@ WITH ext AS (
                     AND m.objid = p.oid
     UNION ALL
     SELECT pg_describe_object('pg_proc'::regclass, p.oid, 0),
-           'acl', COALESCE(p.proacl::text, 'default')
+           'acl', COALESCE((SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(p.proacl) AS i), 'default')
       FROM pg_proc p
       JOIN members m ON m.classid = 'pg_proc'::regclass
                     AND m.objid = p.oid
@@ -65,7 +65,7 @@ WITH ext AS (
       FROM rels c
     UNION ALL
     SELECT pg_describe_object('pg_class'::regclass, c.oid, 0),
-           'acl', COALESCE(c.relacl::text, 'default')
+           'acl', COALESCE((SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(c.relacl) AS i), 'default')
       FROM rels c
     UNION ALL
     SELECT pg_describe_object('pg_class'::regclass, c.oid, 0),
@@ -88,7 +88,7 @@ WITH ext AS (
                                 'default', pg_get_expr(ad.adbin, ad.adrelid),
                                 'collation', co.collname,
                                 'storage', a.attstorage,
-                                'acl', a.attacl::text)
+                                'acl', (SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(a.attacl) AS i))
       FROM rels c
       JOIN pg_attribute a ON a.attrelid = c.oid
       LEFT JOIN pg_attrdef ad
@@ -139,13 +139,17 @@ WITH ext AS (
            pg_get_triggerdef(tg.oid) || ' ' || tg.tgenabled::text
       FROM rels c JOIN pg_trigger tg ON tg.tgrelid = c.oid
      WHERE NOT tg.tgisinternal
+    UNION ALL
+    SELECT 'trigger ' || tg.tgname || ' on ' || c.relname, 'comment', d.description
+      FROM rels c JOIN pg_trigger tg ON tg.tgrelid = c.oid
+      JOIN pg_description d ON d.classoid = 'pg_trigger'::regclass AND d.objoid = tg.oid
     -- types
     UNION ALL
     SELECT pg_describe_object('pg_type'::regclass, t.oid, 0),
            'type',
            concat_ws(' ', t.typtype, t.typlen, t.typbyval, t.typalign, t.typstorage,
                                 t.typinput, t.typoutput, t.typreceive, t.typsend,
-                                t.typcategory, t.typispreferred, 'acl', t.typacl::text)
+                                t.typcategory, t.typispreferred, 'acl', (SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(t.typacl) AS i))
       FROM pg_type t
       JOIN members m ON m.classid = 'pg_type'::regclass
                     AND m.objid = t.oid
@@ -184,7 +188,7 @@ WITH ext AS (
            LATERAL unnest(e.extconfig, e.extcondition) AS u (cfg, cond)
      WHERE e.extname = 'auth_keys'
     UNION ALL
-    SELECT 'schema auth_keys', 'acl', COALESCE(n.nspacl::text, 'default')
+    SELECT 'schema auth_keys', 'acl', COALESCE((SELECT string_agg(i::text, ',' ORDER BY i::text) FROM unnest(n.nspacl) AS i), 'default')
       FROM pg_namespace n WHERE n.nspname = 'auth_keys'
     UNION ALL
     SELECT 'schema auth_keys', 'comment', obj_description(n.oid, 'pg_namespace')

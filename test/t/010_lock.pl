@@ -1,4 +1,4 @@
-# test/t/006_lock.pl
+# test/t/010_lock.pl
 #
 # Every scenario of the Tailnet Lock oracle (test/lock/oracle.py, its own
 # CBOR, hashes, Ed25519 and rules) run against the database, step by step,
