@@ -410,6 +410,21 @@ SELECT auth_keys.delete_node(node_id) FROM auth_keys.node_list WHERE hostname = 
 COMMIT;
 SELECT count(*) AS signatures FROM auth_keys.lock_node_signatures;
 
+-- a node presenting its spent one-off key again renews nothing, but a
+-- signature it brings is verified and stored
+SET SESSION AUTHORIZATION regress_lock_globex;
+SELECT key AS once FROM auth_keys.create_key() \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_lock_node;
+SELECT reauthenticated FROM auth_keys.register_node(:'once', :'lock_node5', 'once-5');
+SELECT s.lock_status FROM auth_keys.node_status(:'lock_node5') AS s;
+SELECT reauthenticated FROM auth_keys.register_node(:'once', :'lock_node5', 'once-5', :'lock_sig_extra_n5');
+SELECT s.lock_status FROM auth_keys.node_status(:'lock_node5') AS s;
+SELECT * FROM auth_keys.register_node(:'once', :'lock_node5', 'once-5', :'lock_sig_signer_n1');
+RESET SESSION AUTHORIZATION;
+SELECT action FROM auth_keys.events WHERE node_id = (SELECT node_id FROM auth_keys.nodes WHERE hostname = 'once-5')
+ ORDER BY event_id;
+
 -- clean up
 DROP FUNCTION pg_temp.h(bytea);
 REVOKE USAGE ON SCHEMA auth_keys FROM regress_lock_none;
