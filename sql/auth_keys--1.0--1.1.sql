@@ -244,6 +244,164 @@ COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
 
 --------------------------------------------------------------------------
+-- Tailnet Lock (new in 1.1): its tables come first, since node_list reads
+-- them; its functions and views come before the tiers are granted again
+-- (below), and register_node, which gains node_key_signature, is replaced
+-- there.
+--------------------------------------------------------------------------
+
+-- One row per tailnet with Tailnet Lock on: made by its genesis AUM,
+-- deleted (with the log, the trusted keys and the signatures) when the
+-- lock is disabled.  The log and the trusted keys reference it, so that
+-- deleting it takes them along.
+CREATE TABLE auth_keys.lock_authorities (
+    tailnet_id      bigint PRIMARY KEY REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    genesis_hash    bytea NOT NULL,
+    head_hash       bytea NOT NULL,
+    enabled_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    head_moved_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT lock_authorities_hash_check
+        CHECK (pg_catalog.length(genesis_hash) OPERATOR(pg_catalog.=) 32
+               AND pg_catalog.length(head_hash) OPERATOR(pg_catalog.=) 32)
+);
+COMMENT ON TABLE auth_keys.lock_authorities IS
+    'Tailnets with Tailnet Lock on: the genesis and the head of each one''s authority log.';
+COMMENT ON COLUMN auth_keys.lock_authorities.tailnet_id IS 'The locked tailnet.';
+COMMENT ON COLUMN auth_keys.lock_authorities.genesis_hash IS 'BLAKE2s-256 hash of the first AUM, the checkpoint that turned the lock on.';
+COMMENT ON COLUMN auth_keys.lock_authorities.head_hash IS 'Hash of the head: the AUM reached from the genesis by following the child each fork chooses.';
+COMMENT ON COLUMN auth_keys.lock_authorities.enabled_at IS 'When the genesis was stored.';
+COMMENT ON COLUMN auth_keys.lock_authorities.head_moved_at IS 'When the head last moved.';
+
+-- Every AUM stored, forks included, with the state after it, so that an
+-- AUM naming it as parent is verified without replaying the log.
+CREATE TABLE auth_keys.lock_updates (
+    tailnet_id      bigint NOT NULL REFERENCES auth_keys.lock_authorities ON DELETE CASCADE,
+    aum_hash        bytea NOT NULL,
+    parent_hash     bytea,
+    depth           integer NOT NULL,
+    kind            smallint NOT NULL,
+    weight          bigint NOT NULL,
+    aum             bytea NOT NULL,
+    state           bytea NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tailnet_id, aum_hash),
+    CONSTRAINT lock_updates_hash_check
+        CHECK (pg_catalog.length(aum_hash) OPERATOR(pg_catalog.=) 32
+               AND (parent_hash IS NULL OR pg_catalog.length(parent_hash) OPERATOR(pg_catalog.=) 32)),
+    -- the genesis, and only it, has no parent and depth 0
+    CONSTRAINT lock_updates_depth_check
+        CHECK ((parent_hash IS NULL) OPERATOR(pg_catalog.=) (depth OPERATOR(pg_catalog.=) 0)
+               AND depth OPERATOR(pg_catalog.>=) 0),
+    CONSTRAINT lock_updates_kind_check
+        CHECK (kind OPERATOR(pg_catalog.>=) 1 AND kind OPERATOR(pg_catalog.<=) 5),
+    CONSTRAINT lock_updates_weight_check CHECK (weight OPERATOR(pg_catalog.>=) 0)
+);
+COMMENT ON TABLE auth_keys.lock_updates IS
+    'The authority log of each locked tailnet: every verified AUM (authority update message), forks included, with the state after it.';
+COMMENT ON COLUMN auth_keys.lock_updates.tailnet_id IS 'The locked tailnet.';
+COMMENT ON COLUMN auth_keys.lock_updates.aum_hash IS 'BLAKE2s-256 hash of the AUM''s canonical encoding, signatures included.';
+COMMENT ON COLUMN auth_keys.lock_updates.parent_hash IS 'Hash of the AUM it follows; NULL for the genesis.';
+COMMENT ON COLUMN auth_keys.lock_updates.depth IS 'AUMs between it and the genesis (0 for the genesis).';
+COMMENT ON COLUMN auth_keys.lock_updates.kind IS 'AUM kind: 1 AddKey, 2 RemoveKey, 3 NoOp, 4 UpdateKey, 5 Checkpoint.';
+COMMENT ON COLUMN auth_keys.lock_updates.weight IS 'Votes of the distinct keys, trusted in the parent''s state, that signed it: what a fork is decided by first.';
+COMMENT ON COLUMN auth_keys.lock_updates.aum IS 'The AUM as received: canonical CBOR (see lock_decode).';
+COMMENT ON COLUMN auth_keys.lock_updates.state IS 'The authority''s state after the AUM, canonical CBOR (see lock_decode with ''state'').';
+COMMENT ON COLUMN auth_keys.lock_updates.received_at IS 'When the AUM was stored.';
+
+CREATE INDEX lock_updates_parent_idx ON auth_keys.lock_updates (tailnet_id, parent_hash);
+
+-- The keys trusted in the head's state, recomputed whenever the head
+-- moves: what node key signatures are checked against, and what decides
+-- each node's lock status.
+CREATE TABLE auth_keys.lock_trusted_keys (
+    tailnet_id      bigint NOT NULL REFERENCES auth_keys.lock_authorities ON DELETE CASCADE,
+    key_id          bytea NOT NULL,
+    votes           integer NOT NULL,
+    key             bytea NOT NULL,
+    PRIMARY KEY (tailnet_id, key_id),
+    CONSTRAINT lock_trusted_keys_key_id_check
+        CHECK (pg_catalog.length(key_id) OPERATOR(pg_catalog.=) 32),
+    CONSTRAINT lock_trusted_keys_votes_check
+        CHECK (votes OPERATOR(pg_catalog.>=) 1 AND votes OPERATOR(pg_catalog.<=) 4096)
+);
+COMMENT ON TABLE auth_keys.lock_trusted_keys IS
+    'The keys the authority of each locked tailnet trusts at its head; recomputed when the head moves.';
+COMMENT ON COLUMN auth_keys.lock_trusted_keys.tailnet_id IS 'The locked tailnet.';
+COMMENT ON COLUMN auth_keys.lock_trusted_keys.key_id IS 'The key''s id: its 32-byte Ed25519 public key.';
+COMMENT ON COLUMN auth_keys.lock_trusted_keys.votes IS 'The key''s votes, 1 to 4096.';
+COMMENT ON COLUMN auth_keys.lock_trusted_keys.key IS 'The key as the head''s state holds it, canonical CBOR with its meta (see lock_decode with ''key'').';
+
+-- The node key signature of each signed node, the trusted key at the
+-- bottom of its chain, and the authority (by its genesis) it was verified
+-- under: a node is "signed" while that key is trusted at the head of that
+-- authority, "key_removed" once it is not, with no signature verified
+-- again.  Registrations take no lock on the authority: a signature stored
+-- while the lock is being disabled counts for no later authority.
+CREATE TABLE auth_keys.lock_node_signatures (
+    node_id         bigint PRIMARY KEY REFERENCES auth_keys.nodes ON DELETE CASCADE,
+    tailnet_id      bigint NOT NULL,
+    genesis_hash    bytea NOT NULL,
+    signature       bytea NOT NULL,
+    authorizing_key bytea NOT NULL,
+    signed_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT lock_node_signatures_key_check
+        CHECK (pg_catalog.length(authorizing_key) OPERATOR(pg_catalog.=) 32
+               AND pg_catalog.length(genesis_hash) OPERATOR(pg_catalog.=) 32)
+);
+COMMENT ON TABLE auth_keys.lock_node_signatures IS
+    'Node key signatures of the nodes of locked tailnets, each verified when it was stored.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.node_id IS 'The signed node.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.tailnet_id IS 'The node''s tailnet.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.genesis_hash IS 'Genesis of the authority the signature was verified under.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.signature IS 'The node key signature, canonical CBOR (see lock_decode).';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.authorizing_key IS 'Id of the trusted key at the bottom of the signature''s chain.';
+COMMENT ON COLUMN auth_keys.lock_node_signatures.signed_at IS 'When the signature was verified and stored.';
+
+CREATE INDEX lock_node_signatures_key_idx
+    ON auth_keys.lock_node_signatures (tailnet_id, authorizing_key);
+
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.lock_authorities', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.lock_updates', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.lock_trusted_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.lock_node_signatures', '');
+REVOKE ALL ON auth_keys.lock_authorities, auth_keys.lock_updates, auth_keys.lock_trusted_keys,
+              auth_keys.lock_node_signatures FROM PUBLIC;
+
+-- Nothing here is secret (every node of the tailnet holds the log and the
+-- signatures), but it is the tailnet's own: row-level security as for
+-- the other tables.  A member who sees only their own nodes sees only
+-- those nodes' signatures.
+ALTER TABLE auth_keys.lock_authorities ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.lock_updates ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.lock_trusted_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_keys.lock_node_signatures ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tailnet_rows ON auth_keys.lock_authorities
+    USING (auth_keys.tailnet_visible(tailnet_id));
+CREATE POLICY tailnet_rows ON auth_keys.lock_updates
+    USING (auth_keys.tailnet_visible(tailnet_id));
+CREATE POLICY tailnet_rows ON auth_keys.lock_trusted_keys
+    USING (auth_keys.tailnet_visible(tailnet_id));
+CREATE POLICY visible_nodes ON auth_keys.lock_node_signatures
+    USING (auth_keys.tailnet_visible(tailnet_id)
+           AND (auth_keys.actor_sees_all_nodes()
+                OR EXISTS (SELECT FROM auth_keys.nodes n
+                            WHERE n.node_id OPERATOR(pg_catalog.=) lock_node_signatures.node_id)));
+
+-- A node's lock status from what the views join: not_locked, unsigned,
+-- signed (by a key trusted at the head) or key_removed.
+CREATE FUNCTION auth_keys.node_lock_status(locked boolean, signed boolean, key_trusted boolean)
+    RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN NOT locked THEN 'not_locked'
+                WHEN NOT signed THEN 'unsigned'
+                WHEN key_trusted THEN 'signed'
+                ELSE 'key_removed' END;
+COMMENT ON FUNCTION auth_keys.node_lock_status(boolean, boolean, boolean) IS
+    'A node''s lock status: not_locked (its tailnet has no Tailnet Lock), unsigned, signed (by a key trusted at the head) or key_removed (its signature''s key is no longer trusted).';
+REVOKE ALL ON FUNCTION auth_keys.node_lock_status(boolean, boolean, boolean) FROM PUBLIC;
+
+--------------------------------------------------------------------------
 -- Members read views over functions of the definer, not the tables
 --------------------------------------------------------------------------
 
@@ -312,16 +470,25 @@ CREATE FUNCTION auth_keys.node_list_rows()
                    user_login text, tags text[], auth_key_id text, ephemeral boolean,
                    authorized boolean, key_expiry_disabled boolean,
                    node_key_expires_at timestamptz, created_at timestamptz,
-                   last_seen_at timestamptz, status text)
+                   last_seen_at timestamptz, status text, lock_status text)
     LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT n.node_id, t.name, n.hostname, n.node_key, n.user_login, n.tags,
            n.auth_key_id, n.ephemeral, n.authorized, n.key_expiry_disabled,
            n.node_key_expires_at, n.created_at, n.last_seen_at,
-           auth_keys.node_status(n.authorized, n.node_key_expires_at)
+           auth_keys.node_status(n.authorized, n.node_key_expires_at),
+           auth_keys.node_lock_status(a.tailnet_id IS NOT NULL, s.node_id IS NOT NULL,
+                                      k.key_id IS NOT NULL)
       FROM auth_keys.nodes n
       JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+      LEFT JOIN auth_keys.lock_authorities a ON a.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id
+      LEFT JOIN auth_keys.lock_node_signatures s
+             ON s.node_id OPERATOR(pg_catalog.=) n.node_id
+            AND s.genesis_hash OPERATOR(pg_catalog.=) a.genesis_hash
+      LEFT JOIN auth_keys.lock_trusted_keys k
+             ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id
+            AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key
      WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
 END;
 COMMENT ON FUNCTION auth_keys.node_list_rows() IS
@@ -345,6 +512,7 @@ COMMENT ON COLUMN auth_keys.node_list.node_key_expires_at IS 'When the node key 
 COMMENT ON COLUMN auth_keys.node_list.created_at IS 'When the node was enrolled.';
 COMMENT ON COLUMN auth_keys.node_list.last_seen_at IS 'The node''s last heartbeat or registration.';
 COMMENT ON COLUMN auth_keys.node_list.status IS 'needs_approval, key_expired or active.';
+COMMENT ON COLUMN auth_keys.node_list.lock_status IS 'not_locked, unsigned, signed, or key_removed (signed by a key the authority no longer trusts).';
 
 CREATE FUNCTION auth_keys.recent_invalid_key_rows()
     RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
@@ -472,6 +640,96 @@ COMMENT ON COLUMN auth_keys.tailnet_settings.device_approval IS 'Whether nodes e
 COMMENT ON COLUMN auth_keys.tailnet_settings.node_key_expiry IS 'How long a node key stays valid after enrolment, 1 to 180 days.';
 COMMENT ON COLUMN auth_keys.tailnet_settings.created_at IS 'When the tailnet was created.';
 
+-- Tailnet Lock: the trusted keys at the head, and the stale lock keys of
+-- pre-signed auth keys, for members; lock_decode, which their rows use.
+-- Pure: reads no table, so anyone may call it.
+CREATE FUNCTION auth_keys.lock_decode(data bytea, structure text DEFAULT NULL)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_decode'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION auth_keys.lock_decode(bytea, text) IS
+    'A Tailnet Lock structure as JSON: an AUM or a node key signature (structure NULL: whichever the data is), a key or a state; input that is not exactly canonical CBOR is SQLSTATE 22P02.';
+REVOKE ALL ON FUNCTION auth_keys.lock_decode(bytea, text) FROM PUBLIC;
+
+-- The trusted keys at the head, as a signing node lists them; a view over
+-- a function of the definer, as the other member views (see above).
+CREATE FUNCTION auth_keys.lock_key_rows()
+    RETURNS TABLE (tailnet text, key_id bytea, public_key text, votes integer, meta jsonb,
+                   purpose text, auth_key_id text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, k.key_id,
+           'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(k.key_id, 'hex'),
+           k.votes, m.meta,
+           m.meta OPERATOR(pg_catalog.->>) 'purpose',
+           m.meta OPERATOR(pg_catalog.->>) 'authkey_stableid'
+      FROM auth_keys.lock_trusted_keys k
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
+      CROSS JOIN LATERAL
+           (SELECT COALESCE(auth_keys.lock_decode(k.key, 'key') OPERATOR(pg_catalog.->) 'meta',
+                            '{}'::pg_catalog.jsonb) AS meta) m
+     WHERE auth_keys.tailnet_visible(k.tailnet_id);
+END;
+COMMENT ON FUNCTION auth_keys.lock_key_rows() IS
+    'The rows of view lock_keys: the keys trusted at the head of the actor''s tailnet.';
+
+CREATE VIEW auth_keys.lock_keys AS
+SELECT * FROM auth_keys.lock_key_rows();
+COMMENT ON VIEW auth_keys.lock_keys IS
+    'The keys the authority of the actor''s tailnet trusts at its head, with their votes and meta.';
+COMMENT ON COLUMN auth_keys.lock_keys.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.lock_keys.key_id IS 'The key''s id: its 32-byte Ed25519 public key.';
+COMMENT ON COLUMN auth_keys.lock_keys.public_key IS 'The key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
+COMMENT ON COLUMN auth_keys.lock_keys.votes IS 'The key''s votes, 1 to 4096.';
+COMMENT ON COLUMN auth_keys.lock_keys.meta IS 'The key''s meta, text to text ({} for none).';
+COMMENT ON COLUMN auth_keys.lock_keys.purpose IS 'The meta "purpose": "pre-auth key" for the lock key of a pre-signed auth key.';
+COMMENT ON COLUMN auth_keys.lock_keys.auth_key_id IS 'The meta "authkey_stableid": the auth key whose enrolments alone this key may sign, if it names one.';
+
+-- Lock keys of pre-signed auth keys that can no longer enrol anyone: the
+-- auth key they name is revoked, expired or used up, or is no key of the
+-- tailnet (purged by a sweep, or never one).  For the owners, admins and
+-- auditors, who see every key of the tailnet.
+CREATE FUNCTION auth_keys.lock_stale_key_rows()
+    RETURNS TABLE (tailnet text, key_id bytea, public_key text, auth_key_id text,
+                   auth_key_status text)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.name, tk.key_id,
+           'tlpub:' OPERATOR(pg_catalog.||) pg_catalog.encode(tk.key_id, 'hex'),
+           m.auth_key_id,
+           COALESCE(auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at), 'unknown')
+      FROM auth_keys.lock_trusted_keys tk
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
+      CROSS JOIN LATERAL
+           (SELECT auth_keys.lock_decode(tk.key, 'key') OPERATOR(pg_catalog.->) 'meta'
+                   OPERATOR(pg_catalog.->>) 'authkey_stableid' AS auth_key_id) m
+      LEFT JOIN auth_keys.keys k ON k.key_id OPERATOR(pg_catalog.=) m.auth_key_id
+                                AND k.tailnet_id OPERATOR(pg_catalog.=) tk.tailnet_id
+     WHERE auth_keys.tailnet_visible(tk.tailnet_id)
+       AND auth_keys.actor_sees_all_keys()
+       AND m.auth_key_id IS NOT NULL
+       AND (k.key_id IS NULL
+            OR auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+               OPERATOR(pg_catalog.<>) 'valid');
+END;
+COMMENT ON FUNCTION auth_keys.lock_stale_key_rows() IS
+    'The rows of view lock_stale_keys: lock keys of the actor''s tailnet whose pre-signed auth key can no longer enrol anyone.';
+
+CREATE VIEW auth_keys.lock_stale_keys AS
+SELECT * FROM auth_keys.lock_stale_key_rows();
+COMMENT ON VIEW auth_keys.lock_stale_keys IS
+    'Lock keys of pre-signed auth keys that can no longer enrol anyone (their auth key is revoked, expired, used up or gone): candidates for removal from the authority, from a signing node.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.tailnet IS 'Name of the tailnet.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.key_id IS 'The lock key''s id: its 32-byte Ed25519 public key.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.public_key IS 'The lock key as signing nodes write it: "tlpub:" and 64 hexadecimal digits.';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_id IS 'The auth key the lock key was made for (its meta "authkey_stableid").';
+COMMENT ON COLUMN auth_keys.lock_stale_keys.auth_key_status IS 'revoked, expired or used; unknown when no key of the tailnet has that id any more.';
+REVOKE ALL ON FUNCTION auth_keys.lock_key_rows(), auth_keys.lock_stale_key_rows() FROM PUBLIC;
+REVOKE ALL ON auth_keys.lock_keys, auth_keys.lock_stale_keys FROM PUBLIC;
+
+
 
 REVOKE ALL ON FUNCTION
     auth_keys.key_list_rows(),
@@ -550,7 +808,7 @@ CREATE FUNCTION auth_keys.node_status(node_key auth_keys.nodekey)
     LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.node_status(auth_keys.nodekey) IS
-    'Node tier: the node with this node key (status active, needs_approval or key_expired; lock_status not_locked), or no row; writes nothing.';
+    'Node tier: the node with this node key (status active, needs_approval or key_expired; lock_status not_locked, unsigned, signed or key_removed), or no row; writes nothing.';
 
 CREATE FUNCTION auth_keys.nodes_seen(node_keys auth_keys.nodekey[])
     RETURNS TABLE (node_key auth_keys.nodekey, status text)
@@ -693,7 +951,9 @@ DECLARE
         'auth_keys.member_list_rows()',
         'auth_keys.tag_list_rows()',
         'auth_keys.event_list_rows()',
-        'auth_keys.tailnet_settings_rows()'];
+        'auth_keys.tailnet_settings_rows()',
+        'auth_keys.lock_key_rows()',
+        'auth_keys.lock_stale_key_rows()'];
 BEGIN
     IF tier = 'operator' THEN
         RETURN QUERY SELECT unnest(ARRAY[
@@ -732,10 +992,16 @@ BEGIN
     ELSIF tier = 'node' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.validate_key(text)',
-            'auth_keys.register_node(text, auth_keys.nodekey, text)',
+            'auth_keys.register_node(text, auth_keys.nodekey, text, bytea)',
             'auth_keys.node_seen(auth_keys.nodekey)',
             'auth_keys.node_status(auth_keys.nodekey)',
-            'auth_keys.nodes_seen(auth_keys.nodekey[])'])::regprocedure;
+            'auth_keys.nodes_seen(auth_keys.nodekey[])',
+            -- Tailnet Lock
+            'auth_keys.lock_submit(text, bytea[])',
+            'auth_keys.lock_head(text)',
+            'auth_keys.lock_aums(text, bytea)',
+            'auth_keys.lock_sign_node(auth_keys.nodekey, bytea)',
+            'auth_keys.lock_disable(text, bytea)'])::regprocedure;
     ELSE
         RAISE EXCEPTION 'invalid tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
@@ -757,12 +1023,15 @@ BEGIN ATOMIC
     SELECT unnest(ARRAY['auth_keys.key_list', 'auth_keys.node_list',
                         'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
                         'auth_keys.tag_list', 'auth_keys.event_list',
-                        'auth_keys.tailnet_settings']::regclass[])
+                        'auth_keys.tailnet_settings',
+                        'auth_keys.lock_keys', 'auth_keys.lock_stale_keys']::regclass[])
      WHERE tier OPERATOR(pg_catalog.=) ANY (ARRAY['operator', 'delegate', 'actor'])
     UNION ALL
     SELECT unnest(ARRAY['auth_keys.tailnets', 'auth_keys.members', 'auth_keys.tag_owners',
                         'auth_keys.events', 'auth_keys.nodes', 'auth_keys.tailnet_list',
-                        'auth_keys.tailnet_deletions']::regclass[])
+                        'auth_keys.tailnet_deletions',
+                        'auth_keys.lock_authorities', 'auth_keys.lock_updates',
+                        'auth_keys.lock_trusted_keys', 'auth_keys.lock_node_signatures']::regclass[])
      WHERE tier OPERATOR(pg_catalog.=) 'operator';
 END;
 COMMENT ON FUNCTION auth_keys.tier_relations(text) IS
@@ -993,6 +1262,74 @@ REVOKE ALL ON TABLE
     auth_keys.tailnet_list,
     auth_keys.tailnet_deletions
     FROM PUBLIC;
+--------------------------------------------------------------------------
+-- Tailnet Lock: the node tier's functions
+--------------------------------------------------------------------------
+
+-- Node tier.  lock_head and lock_aums only read, and answer on a standby.
+CREATE FUNCTION auth_keys.lock_submit(tailnet text, aums bytea[])
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_submit'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.lock_submit(text, bytea[]) IS
+    'Node tier: store the AUMs a signing node sent, in order, each verified against the state before it (the first of a tailnet is its genesis and turns the lock on); returns the head''s hash.';
+
+CREATE FUNCTION auth_keys.lock_head(tailnet text)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_head'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.lock_head(text) IS
+    'Node tier: the hash of the head of a tailnet''s authority log, or NULL when the tailnet has no Tailnet Lock.';
+
+CREATE FUNCTION auth_keys.lock_aums(tailnet text, since bytea DEFAULT NULL)
+    RETURNS SETOF bytea
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_aums'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.lock_aums(text, bytea) IS
+    'Node tier: the AUMs from the genesis (or after the AUM "since", or after where its branch leaves the head''s) to the head, oldest first: what a syncing node lacks.';
+
+CREATE FUNCTION auth_keys.lock_sign_node(node_key auth_keys.nodekey, signature bytea)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_sign_node'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.lock_sign_node(auth_keys.nodekey, bytea) IS
+    'Node tier: verify a node key signature, made on a signing node, against the keys trusted at the head and store it; a refused one is SQLSTATE 28000.';
+
+CREATE FUNCTION auth_keys.lock_disable(tailnet text, secret bytea)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_lock_disable'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.lock_disable(text, bytea) IS
+    'Node tier: turn a tailnet''s Tailnet Lock off with a disablement secret (checked with Argon2i against the head''s disablement values), removing its log, trusted keys and signatures.';
+
+REVOKE ALL ON FUNCTION auth_keys.lock_submit(text, bytea[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.lock_head(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.lock_aums(text, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.lock_sign_node(auth_keys.nodekey, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth_keys.lock_disable(text, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    auth_keys.lock_decode(bytea, text),
+    auth_keys.node_lock_status(boolean, boolean, boolean)
+    TO PUBLIC;
+
+-- register_node gains node_key_signature.  The 1.1 function is made before
+-- the tiers are granted again, which detects the holders of the node tier
+-- by the 1.0 function and grants the 1.1 one; the 1.0 function (whose C
+-- symbol stays, for 1.0 databases) is dropped after.
+CREATE FUNCTION auth_keys.register_node(key text, node_key auth_keys.nodekey, hostname text,
+                                        node_key_signature bytea DEFAULT NULL)
+    RETURNS TABLE (node_id bigint, tailnet text, user_login text, tags text[],
+                   authorized boolean, ephemeral boolean, key_expiry_disabled boolean,
+                   node_key_expires_at timestamptz, reauthenticated boolean)
+    AS 'MODULE_PATHNAME', 'auth_keys_register_node_1_1'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text, bytea) IS
+    'Node tier: prove a key, spend one use and enrol (or re-authenticate) the node, atomically, with its node key signature verified and stored in a locked tailnet; a refused key or signature is SQLSTATE 28000.';
+
+REVOKE ALL ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text, bytea) FROM PUBLIC;
+
 -- The roles that held a tier under 1.0 (EXECUTE granted on every function
 -- the tier had then) hold it as 1.1 defines it: members no longer read
 -- the tables, and every tier reads the new views.
@@ -1044,6 +1381,8 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+DROP FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text);
 
 --------------------------------------------------------------------------
 -- A member is mapped to a role, not to a role's name
@@ -1175,5 +1514,4 @@ ALTER TABLE auth_keys.nodes
 -- key is a literal; these errors are raised while the function's own
 -- setting holds.
 ALTER FUNCTION auth_keys.validate_key(text) SET log_min_error_statement = panic;
-ALTER FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text)
-    SET log_min_error_statement = panic;
+-- (register_node, replaced above by its 1.1 form, was made with it.)

@@ -67,12 +67,14 @@
 #include "event.h"
 #include "key_format.h"
 #include "key_record.h"
+#include "lock_node.h"
 #include "name_rules.h"
 #include "node.h"
 #include "query.h"
 #include "writable.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_register_node);
+PG_FUNCTION_INFO_V1(auth_keys_register_node_1_1);
 
 #define REGISTER_COLUMNS 9
 
@@ -285,15 +287,13 @@ enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
 }
 
 /*
- * auth_keys.register_node(key text, node_key auth_keys.nodekey,
- *		hostname text) RETURNS TABLE (node_id bigint, tailnet text,
- *		user_login text, tags text[], authorized boolean, ephemeral boolean,
- *		key_expiry_disabled boolean, node_key_expires_at timestamptz,
- *		reauthenticated boolean)
- *		Node-facing tier.
+ * register_node: the work of both versions.  With with_lock (1.1, whose
+ * fourth argument is the node key signature), the node's signature is
+ * verified and stored in a locked tailnet (src/lock_node.c); 1.0 has no
+ * Tailnet Lock tables.
  */
-Datum
-auth_keys_register_node(PG_FUNCTION_ARGS)
+static Datum
+register_node(FunctionCallInfo fcinfo, bool with_lock)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			nodekey_type = NodeKeyArgType(fcinfo, 1);
@@ -306,6 +306,7 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	bool		found;
 	bool		same_key_again;
 	bool		as_it_is = false;
+	bool		signed_now;
 	Datum		result[REGISTER_COLUMNS];
 	bool		result_nulls[REGISTER_COLUMNS];
 	StringInfoData detail;
@@ -353,11 +354,19 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 
+	/* Tailnet Lock (1.1): the node key signature, if one was given */
+	signed_now = with_lock &&
+		LockEnrolNode(key.tailnet_id, key.key_id,
+					  (const uint8 *) DatumGetPointer(node_key), node.node_id,
+					  PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3));
+
 	if (!as_it_is)
 	{
 		initStringInfo(&detail);
 		JsonAddText(&detail, "hostname", text_to_cstring(hostname));
 		JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
+		if (signed_now)
+			JsonAddText(&detail, "lock_status", "signed");
 		EventRecord(CallerRoleDescribe(), key.tailnet_id,
 					same_key_again ? "node.reauthenticated" : "key.used",
 					key.key_id, node.node_id, JsonFinish(&detail));
@@ -365,6 +374,9 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 		if (!same_key_again)
 			spend_key(&key);
 	}
+	else if (signed_now)
+		EventRecord(CallerRoleDescribe(), key.tailnet_id, "node.signed",
+					key.key_id, node.node_id, NULL);
 
 	memset(result_nulls, false, sizeof(result_nulls));
 	result[0] = Int64GetDatum(node.node_id);
@@ -382,4 +394,30 @@ auth_keys_register_node(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	return (Datum) 0;
+}
+
+/*
+ * auth_keys.register_node(key text, node_key auth_keys.nodekey,
+ *		hostname text) RETURNS TABLE (node_id bigint, tailnet text,
+ *		user_login text, tags text[], authorized boolean, ephemeral boolean,
+ *		key_expiry_disabled boolean, node_key_expires_at timestamptz,
+ *		reauthenticated boolean)
+ *		Node-facing tier, version 1.0.
+ */
+Datum
+auth_keys_register_node(PG_FUNCTION_ARGS)
+{
+	return register_node(fcinfo, false);
+}
+
+/*
+ * auth_keys.register_node(key text, node_key auth_keys.nodekey,
+ *		hostname text, node_key_signature bytea DEFAULT NULL) RETURNS TABLE
+ *		(the same columns)
+ *		Node-facing tier, version 1.1.
+ */
+Datum
+auth_keys_register_node_1_1(PG_FUNCTION_ARGS)
+{
+	return register_node(fcinfo, true);
 }

@@ -6,7 +6,8 @@
  *
  * node_status reads one node by its node key: its tailnet, its status
  * (active, needs_approval, key_expired), identity and key expiry, and its
- * Tailnet Lock status.  It writes nothing, so a hot standby answers it.
+ * Tailnet Lock status, as node_list derives it (not_locked, unsigned,
+ * signed, key_removed: no signature is verified again).  It writes nothing, so a hot standby answers it.
  *
  * nodes_seen is the heartbeat of many nodes at once, as a coordination
  * server batches them: one UPDATE of last_seen_at for every enrolled node
@@ -51,12 +52,6 @@ PG_FUNCTION_INFO_V1(auth_keys_nodes_seen);
 #define NODE_STATUS_COLUMNS 10
 
 /*
- * What node_status says of a node's Tailnet Lock: no tailnet is locked
- * until Tailnet Lock is there.
- */
-#define LOCK_STATUS_NOT_LOCKED "not_locked"
-
-/*
  * auth_keys.node_status(node_key auth_keys.nodekey)
  *		RETURNS TABLE (node_id bigint, tailnet text, status text,
  *					   authorized boolean, ephemeral boolean,
@@ -72,10 +67,20 @@ auth_keys_node_status_by_key(PG_FUNCTION_ARGS)
 		"SELECT n.node_id, t.name,"
 		"       auth_keys.node_status(n.authorized, n.node_key_expires_at),"
 		"       n.authorized, n.ephemeral, n.key_expiry_disabled,"
-		"       n.node_key_expires_at, n.user_login, n.tags"
+		"       n.node_key_expires_at, n.user_login, n.tags,"
+		"       auth_keys.node_lock_status(a.tailnet_id IS NOT NULL, s.node_id IS NOT NULL,"
+		"                                  k.key_id IS NOT NULL)"
 		"  FROM auth_keys.nodes n"
 		"  JOIN auth_keys.tailnets t"
 		"    ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id"
+		"  LEFT JOIN auth_keys.lock_authorities a"
+		"    ON a.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id"
+		"  LEFT JOIN auth_keys.lock_node_signatures s"
+		"    ON s.node_id OPERATOR(pg_catalog.=) n.node_id"
+		"   AND s.genesis_hash OPERATOR(pg_catalog.=) a.genesis_hash"
+		"  LEFT JOIN auth_keys.lock_trusted_keys k"
+		"    ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id"
+		"   AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key"
 		" WHERE n.node_key OPERATOR(auth_keys.=) $1",
 		1, {InvalidOid}
 	};
@@ -92,10 +97,8 @@ auth_keys_node_status_by_key(PG_FUNCTION_ARGS)
 		bool		nulls[NODE_STATUS_COLUMNS];
 		MemoryContext spi = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 
-		for (int i = 0; i < NODE_STATUS_COLUMNS - 1; i++)
+		for (int i = 0; i < NODE_STATUS_COLUMNS; i++)
 			values[i] = QueryGet(0, i + 1, &nulls[i]);
-		values[NODE_STATUS_COLUMNS - 1] = CStringGetTextDatum(LOCK_STATUS_NOT_LOCKED);
-		nulls[NODE_STATUS_COLUMNS - 1] = false;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(spi);
 	}

@@ -36,6 +36,9 @@
 #   BENCH_SWEEP_KEYS     expired keys per sweep (100000)
 #   BENCH_SWEEP_ROUNDS   sweeps during registration (3)
 #   BENCH_SWEEP_IDLE     seconds of registration between two sweeps (3; may be 0.5)
+#   BENCH_LOCK_NODES     node keys with a node key signature, for the signed
+#                        registrations in a locked tailnet (200000; more are
+#                        taken again, as re-authentications)
 #   BENCH_PORT           port of the throwaway cluster (54330)
 #   BENCH_SHARED_BUFFERS shared_buffers of the throwaway cluster (a quarter
 #                        of the memory)
@@ -70,6 +73,7 @@ BENCH_BCRYPT_KEYS=${BENCH_BCRYPT_KEYS:-1000}
 BENCH_SWEEP_KEYS=${BENCH_SWEEP_KEYS:-100000}
 BENCH_SWEEP_ROUNDS=${BENCH_SWEEP_ROUNDS:-3}
 BENCH_SWEEP_IDLE=${BENCH_SWEEP_IDLE:-3}
+BENCH_LOCK_NODES=${BENCH_LOCK_NODES:-200000}
 BENCH_PORT=${BENCH_PORT:-54330}
 # a quarter of the memory, the usual advice for a dedicated server
 BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-$(awk '/^MemTotal/ { printf "%dMB", $2 / 4096 }' /proc/meminfo)}
@@ -122,7 +126,8 @@ if [ "$BENCH_EXISTING" = 1 ]; then
     : "${PGHOST:?BENCH_EXISTING=1 needs PGHOST}" "${PGPORT:?}"
     export PGUSER=${PGUSER:-postgres}
 else
-    install_packages
+    # the Tailnet Lock part signs node keys with the oracle's Ed25519
+    install_packages python3 python3-cryptography
     [ "$BENCH_BUILD" = 0 ] || build_and_install
     mkdir -p "$work/cluster"
     start_cluster "$work/cluster" "$BENCH_PORT" postgres
@@ -151,6 +156,11 @@ psql_file "$small" test/bench/peers.sql nbcrypt="$BENCH_BCRYPT_KEYS"
 nrefused=$(( BENCH_KEYS < 1000 ? BENCH_KEYS / 100 * 100 : 1000 ))
 (( nrefused >= 100 )) || die "BENCH_KEYS must be at least 100"
 psql_file "$small" test/bench/refused.sql nrefused="$nrefused"
+say "locking a second tailnet of $small: $BENCH_LOCK_NODES node key signatures"
+/usr/bin/python3 test/bench/lock_signatures.py "$BENCH_LOCK_NODES" "$work"
+is_root && chown postgres:postgres "$work/signatures.tsv" "$work/genesis.hex"
+psql_file "$small" test/bench/lock_setup.sql genesis="$(cat "$work/genesis.hex")" \
+    signatures="$work/signatures.tsv"
 say "filling $big: $BENCH_BIG_KEYS keys (a few minutes for ten million)"
 psql_file "$big" test/bench/setup.sql nkeys="$BENCH_BIG_KEYS" nsample="$BENCH_BIG_SAMPLE" \
     nnodes=1
@@ -167,8 +177,9 @@ done
 declare -A dbvars
 dbvars[$small]="-D nsample=$BENCH_KEYS -D nnodes=$BENCH_NODES -D nbcrypt=$BENCH_BCRYPT_KEYS
     -D nrefused=$nrefused
+    -D nlock=$BENCH_LOCK_NODES
     -D tailnet_id=$(q "$small" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
-dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=1 -D nbcrypt=1
+dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=1 -D nbcrypt=1 -D nlock=1
     -D tailnet_id=$(q "$big" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
 
 results=()      # rows of the results table
@@ -425,6 +436,10 @@ pair "register_node" "" off ours "$small" register_ours "bare + audit INSERT" "$
     register_bare_event
 pair "register_node" 2 off ours "$small" register_ours "PL/pgSQL + digest" "$small" register_plpgsql
 pair "register_node" "" off ours "$small" register_ours "PL/pgSQL + bcrypt" "$small" register_bcrypt
+
+say "register_node with and without a node key signature (Tailnet Lock)"
+pair "register_node in a locked tailnet" "" off "signed" "$small" register_lock_signed \
+    "unsigned" "$small" register_lock_unsigned
 
 say "node_seen, create_key"
 pair "node_seen" "" off ours "$small" node_seen_ours "bare UPDATE" "$small" node_seen_bare

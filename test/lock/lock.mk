@@ -5,8 +5,9 @@
 # Included by the top Makefile.  Builds test/lock/test_lock.c with
 # src/tka_*.c (AddressSanitizer, UndefinedBehaviorSanitizer, assertions
 # on, no server), has test/lock/oracle.py write its scenarios, and runs
-# the public vectors and every scenario through the C core.  Everything
-# built or written goes to test/lock/build.
+# the public vectors and every scenario through the C core; and checks that
+# the fixtures of the SQL tests are still what the oracle writes.
+# Everything built or written goes to test/lock/build.
 #
 #   make lockcheck          build, write the scenarios, run
 #   make lock-clean         remove test/lock/build
@@ -27,10 +28,19 @@ $(LOCK_BUILD)/test_lock: $(srcdir)/test/lock/test_lock.c $(LOCK_TKA_SRCS) \
 	$(LOCK_CC) $(LOCK_FLAGS) -o $@ $(srcdir)/test/lock/test_lock.c \
 		$(LOCK_TKA_SRCS) $(srcdir)/test/fuzz/backend_stubs.c -lcrypto -largon2
 
+# The SQL tests' fixtures (test/fixtures/lock_fixtures.sql) must be what
+# the oracle writes, and every hex literal of the isolation specs one of
+# them.
 lockcheck: $(LOCK_BUILD)/test_lock
 	$(LOCK_PYTHON) $(srcdir)/test/lock/oracle.py \
-		--json $(LOCK_BUILD)/scenarios.json --text $(LOCK_BUILD)/scenarios.txt
+		--json $(LOCK_BUILD)/scenarios.json --text $(LOCK_BUILD)/scenarios.txt \
+		--fixtures $(LOCK_BUILD)/lock_fixtures.sql
 	$(LOCK_BUILD)/test_lock $(LOCK_BUILD)/scenarios.txt
+	cmp $(LOCK_BUILD)/lock_fixtures.sql $(srcdir)/test/fixtures/lock_fixtures.sql
+	@for hex in $$(grep -ohE "'\\\\x[0-9a-f]+'" $(srcdir)/test/specs/lock_*.spec | tr -d "'\\\\"); do \
+		grep -q "$$hex'" $(srcdir)/test/fixtures/lock_fixtures.sql || \
+			{ echo "a hex literal of test/specs/lock_*.spec is no fixture: $$hex"; exit 1; }; \
+	done
 
 lock-clean:
 	rm -rf $(LOCK_BUILD)

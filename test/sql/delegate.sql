@@ -60,7 +60,7 @@ SELECT f AS function,
                     'auth_keys.set_tag_owners(text, text, text[])',
                     'auth_keys.delete_tailnet(text)', 'auth_keys.sweep(integer)',
                     'auth_keys.schedule_sweep(text)', 'auth_keys.validate_key(text)',
-                    'auth_keys.register_node(text, auth_keys.nodekey, text)',
+                    'auth_keys.register_node(text, auth_keys.nodekey, text, bytea)',
                     'auth_keys.grant_tier(text, regrole, text[])']::regprocedure[]) AS f;
 SELECT has_table_privilege('regress_delegate_console', 'auth_keys.key_list', 'SELECT') AS key_list,
        has_table_privilege('regress_delegate_console', 'auth_keys.tailnet_list', 'SELECT') AS tailnet_list,

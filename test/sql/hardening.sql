@@ -402,7 +402,8 @@ SELECT p.oid::regprocedure AS unpinned_late_bound
 
 -- No function is executable by PUBLIC but the harmless helpers that policies,
 -- constraints and views call as the caller (and the nodekey type's support
--- functions, which are harmless too); first the others (no rows) ...
+-- functions, which are harmless too, and lock_decode, which reads no
+-- table); first the others (no rows) ...
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace = 'auth_keys'::regnamespace
@@ -411,7 +412,8 @@ SELECT p.oid::regprocedure AS executable_by_public
                          'actor_tailnet_id', 'actor_login', 'actor_sees_all_keys',
                          'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
                          'node_visible', 'node_status', 'invalid_key_retention',
-                         'tailnet_name_is_valid', 'login_is_valid', 'hostname_is_valid')
+                         'tailnet_name_is_valid', 'login_is_valid', 'hostname_is_valid',
+                         'node_lock_status', 'lock_decode')
    AND p.proname NOT LIKE 'nodekey\_%';
 
 -- ... then the helpers, which must be executable by anyone for row-level
@@ -427,7 +429,9 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.node_status(boolean, timestamptz)',
                     'auth_keys.invalid_key_retention()',
                     'auth_keys.tailnet_name_is_valid(text)', 'auth_keys.login_is_valid(text)',
-                    'auth_keys.hostname_is_valid(text)']) AS f
+                    'auth_keys.hostname_is_valid(text)',
+                    'auth_keys.node_lock_status(boolean, boolean, boolean)',
+                    'auth_keys.lock_decode(bytea, text)']) AS f
  ORDER BY f::regprocedure::text;
 
 -- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
@@ -442,7 +446,8 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'grant_tier', 'revoke_tier', 'tier_functions',
                      'nodes_seen', 'delete_tailnet', 'tailnet_list_rows',
                      'tailnet_deletion_rows', 'sweep_job_runs', 'tier_grants', 'uninstall',
-                     'operator_relations')
+                     'operator_relations',
+                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)

@@ -58,7 +58,7 @@ SELECT pg_catalog.substr(r.rolname, 20),
        has_function_privilege(r.oid, 'auth_keys.revoke_key(text)', 'EXECUTE'),
        has_function_privilege(r.oid, 'auth_keys.delete_node(bigint)', 'EXECUTE'),
        has_function_privilege(r.oid, 'auth_keys.validate_key(text)', 'EXECUTE'),
-       has_function_privilege(r.oid, 'auth_keys.register_node(text, auth_keys.nodekey, text)',
+       has_function_privilege(r.oid, 'auth_keys.register_node(text, auth_keys.nodekey, text, bytea)',
                               'EXECUTE'),
        has_function_privilege(r.oid, 'auth_keys.grant_tier(text, regrole, text[])', 'EXECUTE'),
        has_table_privilege(r.oid, 'auth_keys.tailnets', 'SELECT')

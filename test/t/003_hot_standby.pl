@@ -121,6 +121,11 @@ is($standby->safe_psql('postgres', $lists),
 	$primary->safe_psql('postgres', $lists),
 	'key_list and node_list on the standby answer as on the primary');
 
+# the Tailnet Lock log is read on the standby too
+is($standby->safe_psql('postgres',
+		"SELECT auth_keys.lock_head('$tailnet') IS NULL AND NOT EXISTS (SELECT FROM auth_keys.lock_aums('$tailnet'))"),
+	't', 'lock_head and lock_aums answer on the standby');
+
 # every function that writes is refused, naming itself, with a hint
 my $spare_node_key = node_key(1, 6);
 my %writes = (
@@ -131,7 +136,10 @@ my %writes = (
 	revoke_key => "BEGIN; SELECT auth_keys.act_as('$tailnet', '$admin') \\gset\n"
 	  . "SELECT auth_keys.revoke_key('$spare->[0]')",
 	delete_node => "BEGIN; SELECT auth_keys.act_as('$tailnet', '$admin') \\gset\n"
-	  . "SELECT auth_keys.delete_node(1)");
+	  . "SELECT auth_keys.delete_node(1)",
+	lock_submit    => "SELECT auth_keys.lock_submit('$tailnet', '{}')",
+	lock_sign_node => "SELECT auth_keys.lock_sign_node('" . node_key(1, 1) . "', '\\x00')",
+	lock_disable   => "SELECT auth_keys.lock_disable('$tailnet', '\\x00')");
 for my $function (sort keys %writes)
 {
 	my $error = sql_error($standby, 'postgres', $writes{$function});

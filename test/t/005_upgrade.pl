@@ -230,6 +230,29 @@ is($node->safe_psql('upgraded', qq{
 		SET ROLE upgrade_node;
 		SELECT status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
 	'needs_approval', 'the node tier gains node_status');
+
+# Tailnet Lock, new in 1.1: the node tier's role may use it at once, the
+# nodes enrolled under 1.0 are listed as not locked, and register_node
+# takes a node key signature
+is($node->safe_psql('upgraded', q{
+		SET ROLE upgrade_node;
+		SELECT auth_keys.lock_head('one.example') IS NULL;}),
+	't', 'the node tier gained the Tailnet Lock functions');
+is($node->safe_psql('upgraded', q{
+		BEGIN;
+		SELECT auth_keys.act_as('one.example', 'alice') \gset
+		SELECT string_agg(DISTINCT lock_status, ',') FROM auth_keys.node_list;
+		COMMIT;}),
+	'not_locked', 'nodes enrolled under 1.0 are not locked');
+like($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT node_id FROM auth_keys.register_node('$key{reusable}[1]', '@{[node_key(7, 1)]}',
+		                                           'signed', node_key_signature => NULL);}),
+	qr/^\d+$/, 'register_node takes node_key_signature');
+is($node->safe_psql('upgraded', qq{
+		SET ROLE upgrade_node;
+		SELECT lock_status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
+	'not_locked', 'node_status says not_locked too');
 $error = sql_error($node, 'upgraded', q{
 	SET ROLE upgrade_nobody;
 	SELECT auth_keys.create_tailnet('four.example');});
