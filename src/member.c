@@ -60,11 +60,11 @@ require_login(const char *login)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a login must not contain spaces or control characters")));
 	if (strncmp(login, "tag:", 4) == 0 || strncmp(login, "autogroup:", 10) == 0 ||
-		strncmp(login, "role:", 5) == 0)
+		strncmp(login, "role:", 5) == 0 || strncmp(login, "client:", 7) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must not start with \"tag:\", \"autogroup:\" or \"role:\""),
-				 errdetail("Those prefixes name tags, groups and database roles.")));
+				 errmsg("a login must not start with \"tag:\", \"autogroup:\", \"role:\" or \"client:\""),
+				 errdetail("Those prefixes name tags, groups, database roles and OAuth clients.")));
 }
 
 /*
