@@ -188,6 +188,23 @@ token_scopes(FunctionCallInfo fcinfo, const GrantClient *client)
 	return wanted;
 }
 
+/* a message names this many of the client's tags at most */
+#define TAGS_NAMED_MAX 10
+
+/* The client's tags as "tag:a, tag:b", for a message. */
+static char *
+describe_tags(const GrantClient *client)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	for (int i = 0; i < client->ntags && i < TAGS_NAMED_MAX; i++)
+		appendStringInfo(&out, "%s%s", i > 0 ? ", " : "", client->tags[i]);
+	if (client->ntags > TAGS_NAMED_MAX)
+		appendStringInfo(&out, " and %d more", client->ntags - TAGS_NAMED_MAX);
+	return out.data;
+}
+
 static int
 compare_tag_pointers(const void *a, const void *b)
 {
@@ -245,9 +262,10 @@ token_tags(FunctionCallInfo fcinfo, const GrantClient *client, OAuthScopes scope
 				ereport(ERROR,
 						(errcode(ERRCODE_OAUTH_INVALID_TARGET),
 						 errmsg("invalid_target: tag \"%s\" is not a tag of the OAuth client", tag),
+						 client->ntags == 0 ?
+						 errdetail("OAuth client \"%s\" has no tags.", client->client_id) :
 						 errdetail("OAuth client \"%s\" has tags %s; a token may narrow them, never widen them.",
-								   client->client_id,
-								   client->ntags > 0 ? TextDatumGetCString(DirectFunctionCall1(array_to_json, PointerGetDatum(client->tag_array))) : "none")));
+								   client->client_id, describe_tags(client))));
 			pfree(tag);
 		}
 		tags = TagsCanonical(wanted, ntags);
