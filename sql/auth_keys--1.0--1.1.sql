@@ -1033,7 +1033,7 @@ CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
     LANGUAGE sql IMMUTABLE
     RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
            'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
-           'last_used_at, used_up_at, invalid_at';
+           'last_used_at, used_up_at, invalid_at, oauth_client_id';
 COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
     'The columns of auth_keys.keys that the operator tier may read: every one but the secret''s hash.';
 

@@ -462,6 +462,26 @@ SELECT auth_keys.revoke_oauth_client('NoSuchClient');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 
+-- The tables' row-level security agrees with the views: an operator who is
+-- also a delegate reads, as the client, the keys clients minted and the
+-- nodes, and nothing else of the tailnet
+CREATE ROLE regress_oauth_opdel;
+SELECT auth_keys.grant_tier('operator', 'regress_oauth_opdel');
+SELECT auth_keys.grant_tier('delegate', 'regress_oauth_opdel');
+SET SESSION AUTHORIZATION regress_oauth_opdel;
+BEGIN;
+SELECT auth_keys.act_as_token(:'ci_token');
+SELECT (SELECT count(key_id) FROM auth_keys.keys) AS keys,
+       (SELECT count(key_id) FROM auth_keys.keys WHERE oauth_client_id IS NULL) AS members_keys,
+       (SELECT count(*) FROM auth_keys.nodes) AS nodes,
+       (SELECT count(*) FROM auth_keys.members) AS members,
+       (SELECT count(*) FROM auth_keys.events) AS events;
+COMMIT;
+RESET SESSION AUTHORIZATION;
+SELECT auth_keys.revoke_tier('operator', 'regress_oauth_opdel');
+SELECT auth_keys.revoke_tier('delegate', 'regress_oauth_opdel');
+DROP ROLE regress_oauth_opdel;
+
 --
 -- Expiry, without waiting an hour: auth_keys.oauth_token_lifetime
 -- (superuser; one second to one hour) makes tokens that live a second
