@@ -41,6 +41,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -118,8 +119,11 @@ OAuthActorResolve(const char *client_id, const char *token_id, bool lock,
 					  TYPALIGN_INT, &elems, &nulls, &n);
 	client->tags = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!nulls[i])
 			client->tags[client->ntags++] = TextDatumGetCString(elems[i]);
+	}
 	actor->tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
 	actor->tailnet = TextDatumGetCString(QueryGetNotNull(0, 2));
 	actor->login = psprintf("client:%s", client_id);
