@@ -15,7 +15,7 @@ REGRESS_OPTS = --inputdir=test
 # first, helpers, creates what the others share.
 ISOLATION = helpers one_off_race revoke_race max_uses_race member_removal member_demotion \
 	delete_reregister_race sweep_skip_locked last_owner_race nodes_seen_order \
-	lock_submit_race lock_remove_race
+	lock_submit_race lock_remove_race oauth_revocation
 ISOLATION_OPTS = --inputdir=test --load-extension=auth_keys
 
 # TAP scripts: test/t/NNN_name.pl, with PostgreSQL::Test::Cluster.

@@ -388,7 +388,7 @@ CREATE TABLE auth_keys.members (
 COMMENT ON TABLE auth_keys.members IS
     'People of a tailnet, by login, each with one role and optionally a database role that acts as them.';
 COMMENT ON COLUMN auth_keys.members.tailnet_id IS 'The member''s tailnet.';
-COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, without spaces, control or invisible characters, not starting with tag:, autogroup: or role:.';
+COMMENT ON COLUMN auth_keys.members.login IS 'The member''s login, 1 to 255 bytes, without spaces, control or invisible characters, not starting with tag:, autogroup:, role: or client:.';
 COMMENT ON COLUMN auth_keys.members.role IS 'owner, admin, it_admin, network_admin, billing_admin, auditor or member.';
 COMMENT ON COLUMN auth_keys.members.db_role IS 'The database role (by OID) that acts as this member when no act_as is in force.';
 
@@ -407,7 +407,8 @@ COMMENT ON COLUMN auth_keys.tag_owners.owners IS 'Who may apply the tag: member 
 CREATE TABLE auth_keys.keys (
     key_id          text PRIMARY KEY,
     tailnet_id      bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
-    created_by      text NOT NULL,
+    -- NULL for a key an OAuth client minted (oauth_client_id, below)
+    created_by      text,
     description     text,
     reusable        boolean NOT NULL DEFAULT false,
     ephemeral       boolean NOT NULL DEFAULT false,
@@ -430,7 +431,7 @@ COMMENT ON TABLE auth_keys.keys IS
     'Authentication keys (pre-authentication keys): the key id and the SHA-256 of the secret, never the secret.';
 COMMENT ON COLUMN auth_keys.keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
 COMMENT ON COLUMN auth_keys.keys.tailnet_id IS 'The key''s tailnet.';
-COMMENT ON COLUMN auth_keys.keys.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.keys.created_by IS 'Login of the member who generated the key, or NULL for a key an OAuth client minted (oauth_client_id); nodes it enrols belong to them unless the key has tags.';
 COMMENT ON COLUMN auth_keys.keys.description IS 'Free text, at most 50 characters.';
 COMMENT ON COLUMN auth_keys.keys.reusable IS 'Whether the key enrols more than one node.';
 COMMENT ON COLUMN auth_keys.keys.ephemeral IS 'Whether nodes it enrols are removed after a period offline.';
@@ -534,7 +535,7 @@ COMMENT ON TABLE auth_keys.events IS
 COMMENT ON COLUMN auth_keys.events.event_id IS 'Identifier of the event, in the order events were recorded.';
 COMMENT ON COLUMN auth_keys.events.at IS 'When it happened.';
 COMMENT ON COLUMN auth_keys.events.tailnet_id IS 'The tailnet concerned.';
-COMMENT ON COLUMN auth_keys.events.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.events.actor IS 'Who acted: a member''s login, "client:" and an OAuth client''s id, or "role:" and the database role.';
 COMMENT ON COLUMN auth_keys.events.action IS 'What was done, such as key.created, key.used, node.deleted.';
 COMMENT ON COLUMN auth_keys.events.key_id IS 'The key concerned, if any.';
 COMMENT ON COLUMN auth_keys.events.node_id IS 'The node concerned, if any.';
@@ -570,6 +571,224 @@ SELECT pg_catalog.pg_extension_config_dump('auth_keys.events_event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_state', '');
 
 --------------------------------------------------------------------------
+-- 1.1: OAuth clients (credentials of a tailnet that mint tagged keys,
+-- through access tokens that live an hour)
+--------------------------------------------------------------------------
+
+-- An OAuth client: a credential of its tailnet, not of a person.  Its
+-- secret is kept as a SHA-256 only, readable by no tier.  There are no
+-- CHECK constraints: a violated one would print the row, hash included
+-- (see keys_guard); the functions that write the rows hold the rules.
+CREATE TABLE auth_keys.oauth_clients (
+    client_id       text PRIMARY KEY,
+    tailnet_id      bigint NOT NULL REFERENCES auth_keys.tailnets ON DELETE CASCADE,
+    description     text,
+    scopes          text[] NOT NULL,
+    tags            text[] NOT NULL DEFAULT '{}',
+    created_by      text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- when the client last got an access token, kept when it is revoked
+    -- (until then oauth_client_list reads it from the tokens)
+    last_used_at    timestamptz,
+    revoked_at      timestamptz,
+    revoked_by      text,
+    secret_hash     bytea NOT NULL,
+    CONSTRAINT oauth_clients_tailnet_client_key UNIQUE (tailnet_id, client_id)
+);
+COMMENT ON TABLE auth_keys.oauth_clients IS
+    'OAuth clients: credentials of a tailnet (not of a person) that get access tokens to mint tagged keys; the SHA-256 of the secret, never the secret.';
+COMMENT ON COLUMN auth_keys.oauth_clients.client_id IS 'The client id: 12 base62 characters, the part of the secret shown in lists.';
+COMMENT ON COLUMN auth_keys.oauth_clients.tailnet_id IS 'The client''s tailnet.';
+COMMENT ON COLUMN auth_keys.oauth_clients.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.oauth_clients.scopes IS 'What the client''s tokens may allow: auth_keys, auth_keys:read, devices:core, devices:core:read; sorted.';
+COMMENT ON COLUMN auth_keys.oauth_clients.tags IS 'The client''s tags, sorted: its keys carry them or tags they own; required with auth_keys and devices:core.';
+COMMENT ON COLUMN auth_keys.oauth_clients.created_by IS 'Login of the member who created the client.';
+COMMENT ON COLUMN auth_keys.oauth_clients.created_at IS 'When the client was created.';
+COMMENT ON COLUMN auth_keys.oauth_clients.last_used_at IS 'When the client last got an access token, as recorded at its revocation (until then the tokens tell).';
+COMMENT ON COLUMN auth_keys.oauth_clients.revoked_at IS 'When the client was revoked, or NULL; its tokens end then.';
+COMMENT ON COLUMN auth_keys.oauth_clients.revoked_by IS 'Who revoked the client, or NULL.';
+COMMENT ON COLUMN auth_keys.oauth_clients.secret_hash IS 'SHA-256 of the secret; readable by the extension''s own functions only.';
+
+-- Access tokens from oauth_token: the SHA-256 of the secret part, and what
+-- the token allows (the client's scopes and tags, or fewer).  Deleted when
+-- their client is revoked; expired ones when the client gets its next.
+CREATE TABLE auth_keys.oauth_tokens (
+    token_id    text PRIMARY KEY,
+    tailnet_id  bigint NOT NULL,
+    client_id   text NOT NULL,
+    scopes      text[] NOT NULL,
+    tags        text[] NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at  timestamptz NOT NULL,
+    token_hash  bytea NOT NULL,
+    CONSTRAINT oauth_tokens_client_fkey FOREIGN KEY (tailnet_id, client_id)
+        REFERENCES auth_keys.oauth_clients (tailnet_id, client_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE auth_keys.oauth_tokens IS
+    'OAuth access tokens (one hour at most): the token id and the SHA-256 of the secret, never the token; only the extension reads them.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.token_id IS 'The token id: 12 base62 characters, the lookup selector (never shown).';
+COMMENT ON COLUMN auth_keys.oauth_tokens.tailnet_id IS 'The tailnet of the token''s client.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.client_id IS 'The client the token was granted to.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.scopes IS 'The token''s scopes: the client''s, or fewer.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.tags IS 'The token''s tags: the client''s, or fewer.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.created_at IS 'When the token was granted.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.expires_at IS 'When the token expires: auth_keys.oauth_token_lifetime (one hour at most) after its grant.';
+COMMENT ON COLUMN auth_keys.oauth_tokens.token_hash IS 'SHA-256 of the secret part of the token; readable by the extension''s own functions only.';
+
+CREATE INDEX oauth_tokens_client_idx ON auth_keys.oauth_tokens (client_id, expires_at);
+
+-- A key minted by a client belongs to the tailnet: created_by is NULL and
+-- the client is recorded (of the key's own tailnet).
+ALTER TABLE auth_keys.keys
+    ADD COLUMN oauth_client_id text,
+    ADD CONSTRAINT keys_oauth_client_fkey FOREIGN KEY (tailnet_id, oauth_client_id)
+        REFERENCES auth_keys.oauth_clients (tailnet_id, client_id) ON DELETE CASCADE;
+COMMENT ON COLUMN auth_keys.keys.oauth_client_id IS 'The OAuth client that minted the key (created_by is then NULL), or NULL for a key a member generated.';
+CREATE INDEX keys_oauth_client_idx ON auth_keys.keys (oauth_client_id)
+    WHERE oauth_client_id IS NOT NULL;
+
+ALTER TABLE auth_keys.oauth_clients ENABLE ROW LEVEL SECURITY;
+-- no policy: only the extension reads the tokens
+ALTER TABLE auth_keys.oauth_tokens ENABLE ROW LEVEL SECURITY;
+-- as keys: owners, admins and auditors see every client, the member who
+-- created one sees it
+CREATE POLICY visible_clients ON auth_keys.oauth_clients
+    USING (auth_keys.key_visible(tailnet_id, created_by));
+
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.oauth_clients', '');
+SELECT pg_catalog.pg_extension_config_dump('auth_keys.oauth_tokens', '');
+
+-- What an acting client sees, for row-level security and the views: a
+-- client is no member (actor_tailnet_id and actor_login are NULL for it),
+-- and its scopes open the keys that clients minted and the nodes.
+CREATE FUNCTION auth_keys.actor_client_tailnet_id(scope text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'auth_keys_actor_client_tailnet_id'
+    LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.actor_client_tailnet_id(text) IS
+    'The acting OAuth client''s tailnet when its access token allows the scope, or NULL; row-level security compares rows with it.';
+
+CREATE FUNCTION auth_keys.key_row_visible(tailnet_id bigint, created_by text,
+                                          oauth_client_id text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN auth_keys.key_visible(tailnet_id, created_by)
+        OR (oauth_client_id IS NOT NULL
+            AND tailnet_id OPERATOR(pg_catalog.=)
+                auth_keys.actor_client_tailnet_id('auth_keys:read'));
+COMMENT ON FUNCTION auth_keys.key_row_visible(bigint, text, text) IS
+    'Row-level security for keys: as key_visible, and the keys that OAuth clients minted for an OAuth client with scope auth_keys or auth_keys:read.';
+
+CREATE FUNCTION auth_keys.node_row_visible(tailnet_id bigint, user_login text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL RESTRICTED
+    RETURN auth_keys.node_visible(tailnet_id, user_login)
+        OR tailnet_id OPERATOR(pg_catalog.=)
+           auth_keys.actor_client_tailnet_id('devices:core:read');
+COMMENT ON FUNCTION auth_keys.node_row_visible(bigint, text) IS
+    'Row-level security for nodes: as node_visible, and every node of the tailnet for an OAuth client with scope devices:core or devices:core:read.';
+
+-- Actor tier: members who may generate keys create clients; the creator
+-- and the tailnet's owners and admins revoke them.
+CREATE FUNCTION auth_keys.create_oauth_client(scopes text[], tags text[] DEFAULT '{}',
+                                              description text DEFAULT NULL)
+    RETURNS TABLE (client_id text, secret text)
+    AS 'MODULE_PATHNAME', 'auth_keys_create_oauth_client'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.create_oauth_client(text[], text[], text) IS
+    'Actor tier: create an OAuth client of the actor''s tailnet with scopes and tags (required with auth_keys and devices:core); the secret is returned here and never again.';
+
+CREATE FUNCTION auth_keys.revoke_oauth_client(client_id text, revoke_keys boolean DEFAULT false)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_revoke_oauth_client'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION auth_keys.revoke_oauth_client(text, boolean) IS
+    'Actor tier: revoke an OAuth client, which ends its access tokens at once; its keys stay valid unless revoke_keys revokes them too.';
+
+-- Delegate tier: the client-credentials grant, and acting as the client.
+-- They take secrets: no statement of theirs goes to the server log when
+-- they fail (log_min_error_statement), so a literal secret stays out of it.
+CREATE FUNCTION auth_keys.oauth_token(secret text, scopes text[] DEFAULT NULL,
+                                      tags text[] DEFAULT NULL)
+    RETURNS TABLE (access_token text, token_type text, expires_in integer,
+                   scopes text[], tags text[])
+    AS 'MODULE_PATHNAME', 'auth_keys_oauth_token'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic
+    ROWS 1;
+COMMENT ON FUNCTION auth_keys.oauth_token(text, text[], text[]) IS
+    'Delegate tier: the OAuth client-credentials grant; an access token of the client''s scopes and tags, or fewer, that lives one hour; errors invalid_client (28000), invalid_scope (22S01), invalid_target (22T01).';
+
+CREATE FUNCTION auth_keys.act_as_token(access_token text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'auth_keys_act_as_token'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET log_min_error_statement = panic;
+COMMENT ON FUNCTION auth_keys.act_as_token(text) IS
+    'Delegate tier: make the OAuth client of an access token the actor until the end of the current transaction, bounded by the token''s scopes and tags.';
+
+-- What members read of the clients, as of the keys: a view over a function
+-- of the definer.  Never a secret or a hash.
+CREATE FUNCTION auth_keys.oauth_client_list_rows()
+    RETURNS TABLE (client_id text, tailnet text, description text, scopes text[],
+                   tags text[], created_by text, created_at timestamptz,
+                   last_used_at timestamptz, revoked_at timestamptz, revoked_by text,
+                   status text, minted_keys bigint, valid_keys bigint)
+    LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT c.client_id, t.name, c.description, c.scopes, c.tags, c.created_by,
+           c.created_at,
+           GREATEST(c.last_used_at,
+                    (SELECT pg_catalog.max(k.created_at) FROM auth_keys.oauth_tokens k
+                      WHERE k.client_id OPERATOR(pg_catalog.=) c.client_id)),
+           c.revoked_at, c.revoked_by,
+           CASE WHEN c.revoked_at IS NULL THEN 'active' ELSE 'revoked' END,
+           (SELECT pg_catalog.count(*) FROM auth_keys.keys y
+             WHERE y.oauth_client_id OPERATOR(pg_catalog.=) c.client_id),
+           (SELECT pg_catalog.count(*) FROM auth_keys.keys y
+             WHERE y.oauth_client_id OPERATOR(pg_catalog.=) c.client_id
+               AND y.invalid_at OPERATOR(pg_catalog.>) pg_catalog.now())
+      FROM auth_keys.oauth_clients c
+      JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) c.tailnet_id
+     WHERE auth_keys.key_visible(c.tailnet_id, c.created_by);
+END;
+COMMENT ON FUNCTION auth_keys.oauth_client_list_rows() IS
+    'The rows of view oauth_client_list: the OAuth clients of the actor''s tailnet that the actor may see.';
+
+CREATE VIEW auth_keys.oauth_client_list AS
+SELECT * FROM auth_keys.oauth_client_list_rows();
+COMMENT ON VIEW auth_keys.oauth_client_list IS
+    'The OAuth clients of the actor''s tailnet (all of them for owners, admins and auditors; those they created for others), never a secret or a hash.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.client_id IS 'The client id: 12 base62 characters, the part of the secret shown in lists.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.tailnet IS 'Name of the client''s tailnet.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.description IS 'Free text, at most 50 characters.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.scopes IS 'What the client''s tokens may allow: auth_keys, auth_keys:read, devices:core, devices:core:read.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.tags IS 'The client''s tags: its keys carry them or tags they own.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.created_by IS 'Login of the member who created the client.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.created_at IS 'When the client was created.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.last_used_at IS 'When the client last got an access token, or NULL.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.revoked_at IS 'When the client was revoked, or NULL.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.revoked_by IS 'Who revoked the client, or NULL.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.status IS 'active or revoked.';
+COMMENT ON COLUMN auth_keys.oauth_client_list.minted_keys IS 'How many keys the client minted that are still kept (a sweep purges old invalid keys).';
+COMMENT ON COLUMN auth_keys.oauth_client_list.valid_keys IS 'How many of them are valid now.';
+
+-- Nothing of this section is PUBLIC's but the helpers of row-level
+-- security; grant_tier gives the rest to the tiers.
+REVOKE ALL ON FUNCTION
+    auth_keys.create_oauth_client(text[], text[], text),
+    auth_keys.revoke_oauth_client(text, boolean),
+    auth_keys.oauth_token(text, text[], text[]),
+    auth_keys.act_as_token(text),
+    auth_keys.oauth_client_list_rows()
+    FROM PUBLIC;
+REVOKE ALL ON TABLE
+    auth_keys.oauth_clients,
+    auth_keys.oauth_tokens,
+    auth_keys.oauth_client_list
+    FROM PUBLIC;
+
+--------------------------------------------------------------------------
 -- Row-level security: a tenant sees its own rows only
 --------------------------------------------------------------------------
 
@@ -593,10 +812,11 @@ CREATE POLICY tailnet_rows ON auth_keys.tag_owners
 CREATE POLICY visible_events ON auth_keys.events
     USING (auth_keys.key_visible(tailnet_id, actor));
 CREATE POLICY visible_nodes ON auth_keys.nodes
-    USING (auth_keys.node_visible(tailnet_id, user_login));
--- members who are not owner, admin or auditor see only their own keys
+    USING (auth_keys.node_row_visible(tailnet_id, user_login));
+-- members who are not owner, admin or auditor see only their own keys;
+-- OAuth clients those that clients minted
 CREATE POLICY visible_keys ON auth_keys.keys
-    USING (auth_keys.key_visible(tailnet_id, created_by));
+    USING (auth_keys.key_row_visible(tailnet_id, created_by, oauth_client_id));
 
 --------------------------------------------------------------------------
 -- Tailnet Lock: the authority's log, its trusted keys, node key signatures
@@ -772,7 +992,7 @@ CREATE FUNCTION auth_keys.key_list_rows()
                    tags text[], max_uses integer, uses integer, uses_left integer,
                    created_at timestamptz, expires_at timestamptz,
                    last_used_at timestamptz, revoked_at timestamptz, revoked_by text,
-                   status text)
+                   status text, oauth_client_id text)
     LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -782,10 +1002,11 @@ BEGIN ATOMIC
            auth_keys.key_uses_left(k.reusable, k.max_uses, k.uses),
            k.created_at, k.expires_at, k.last_used_at,
            k.revoked_at, k.revoked_by,
-           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at)
+           auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
+           k.oauth_client_id
       FROM auth_keys.keys k
       JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
-     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by);
+     WHERE auth_keys.key_row_visible(k.tailnet_id, k.created_by, k.oauth_client_id);
 END;
 COMMENT ON FUNCTION auth_keys.key_list_rows() IS
     'The rows of view key_list: the keys of the actor''s tailnet that the actor may see.';
@@ -793,10 +1014,10 @@ COMMENT ON FUNCTION auth_keys.key_list_rows() IS
 CREATE VIEW auth_keys.key_list AS
 SELECT * FROM auth_keys.key_list_rows();
 COMMENT ON VIEW auth_keys.key_list IS
-    'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others), never a hash or a secret.';
+    'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others; those OAuth clients minted for a client), never a hash or a secret.';
 COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
 COMMENT ON COLUMN auth_keys.key_list.tailnet IS 'Name of the key''s tailnet.';
-COMMENT ON COLUMN auth_keys.key_list.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.key_list.created_by IS 'Login of the member who generated the key, or NULL for a key an OAuth client minted; nodes it enrols belong to them unless the key has tags.';
 COMMENT ON COLUMN auth_keys.key_list.description IS 'Free text, at most 50 characters.';
 COMMENT ON COLUMN auth_keys.key_list.reusable IS 'Whether the key enrols more than one node.';
 COMMENT ON COLUMN auth_keys.key_list.ephemeral IS 'Whether nodes it enrols are removed after a period offline.';
@@ -811,6 +1032,7 @@ COMMENT ON COLUMN auth_keys.key_list.last_used_at IS 'When a registration last s
 COMMENT ON COLUMN auth_keys.key_list.revoked_at IS 'When the key was revoked, or NULL.';
 COMMENT ON COLUMN auth_keys.key_list.revoked_by IS 'Who revoked the key, or NULL.';
 COMMENT ON COLUMN auth_keys.key_list.status IS 'valid, expired, revoked or used.';
+COMMENT ON COLUMN auth_keys.key_list.oauth_client_id IS 'The OAuth client that minted the key, or NULL for a key a member generated.';
 
 CREATE FUNCTION auth_keys.node_list_rows()
     RETURNS TABLE (node_id bigint, tailnet text, hostname text, node_key auth_keys.nodekey,
@@ -836,7 +1058,7 @@ BEGIN ATOMIC
       LEFT JOIN auth_keys.lock_trusted_keys k
              ON k.tailnet_id OPERATOR(pg_catalog.=) s.tailnet_id
             AND k.key_id OPERATOR(pg_catalog.=) s.authorizing_key
-     WHERE auth_keys.node_visible(n.tailnet_id, n.user_login);
+     WHERE auth_keys.node_row_visible(n.tailnet_id, n.user_login);
 END;
 COMMENT ON FUNCTION auth_keys.node_list_rows() IS
     'The rows of view node_list: the nodes of the actor''s tailnet that the actor may see.';
@@ -870,7 +1092,7 @@ COMMENT ON FUNCTION auth_keys.invalid_key_retention() IS
 CREATE FUNCTION auth_keys.recent_invalid_key_rows()
     RETURNS TABLE (key_id text, tailnet text, created_by text, description text,
                    status text, invalid_since timestamptz, purge_after timestamptz,
-                   revoked_by text)
+                   revoked_by text, oauth_client_id text)
     LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -878,10 +1100,10 @@ BEGIN ATOMIC
            auth_keys.key_status(k.revoked_at, k.used_up_at, k.expires_at),
            k.invalid_at,
            k.invalid_at OPERATOR(pg_catalog.+) auth_keys.invalid_key_retention(),
-           k.revoked_by
+           k.revoked_by, k.oauth_client_id
       FROM auth_keys.keys k
       JOIN auth_keys.tailnets t ON t.tailnet_id OPERATOR(pg_catalog.=) k.tailnet_id
-     WHERE auth_keys.key_visible(k.tailnet_id, k.created_by)
+     WHERE auth_keys.key_row_visible(k.tailnet_id, k.created_by, k.oauth_client_id)
        AND k.invalid_at OPERATOR(pg_catalog.<=) pg_catalog.now()
        AND k.invalid_at OPERATOR(pg_catalog.>)
            (pg_catalog.now() OPERATOR(pg_catalog.-) auth_keys.invalid_key_retention());
@@ -895,12 +1117,13 @@ COMMENT ON VIEW auth_keys.recent_invalid_keys IS
     'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.tailnet IS 'Name of the key''s tailnet.';
-COMMENT ON COLUMN auth_keys.recent_invalid_keys.created_by IS 'Login of the member who generated the key; nodes it enrols belong to them unless the key has tags.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.created_by IS 'Login of the member who generated the key, or NULL for a key an OAuth client minted; nodes it enrols belong to them unless the key has tags.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.description IS 'Free text, at most 50 characters.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.status IS 'expired, revoked or used.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.invalid_since IS 'When the key stopped being valid.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.purge_after IS 'When a sweep may purge the key.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.revoked_by IS 'Who revoked the key, or NULL.';
+COMMENT ON COLUMN auth_keys.recent_invalid_keys.oauth_client_id IS 'The OAuth client that minted the key, or NULL for a key a member generated.';
 
 CREATE FUNCTION auth_keys.member_list_rows()
     RETURNS TABLE (tailnet text, login text, role text)
@@ -965,7 +1188,7 @@ COMMENT ON VIEW auth_keys.event_list IS
 COMMENT ON COLUMN auth_keys.event_list.event_id IS 'Identifier of the event, in the order events were recorded.';
 COMMENT ON COLUMN auth_keys.event_list.at IS 'When it happened.';
 COMMENT ON COLUMN auth_keys.event_list.tailnet IS 'Name of the tailnet concerned.';
-COMMENT ON COLUMN auth_keys.event_list.actor IS 'Who acted: a member''s login, or "role:" and the database role.';
+COMMENT ON COLUMN auth_keys.event_list.actor IS 'Who acted: a member''s login, "client:" and an OAuth client''s id, or "role:" and the database role.';
 COMMENT ON COLUMN auth_keys.event_list.action IS 'What was done, such as key.created, key.used, node.deleted.';
 COMMENT ON COLUMN auth_keys.event_list.key_id IS 'The key concerned, if any.';
 COMMENT ON COLUMN auth_keys.event_list.node_id IS 'The node concerned, if any.';
@@ -1274,7 +1497,10 @@ GRANT EXECUTE ON FUNCTION
     auth_keys.key_visible(bigint, text),
     auth_keys.node_visible(bigint, text),
     auth_keys.node_status(boolean, timestamptz),
-    auth_keys.invalid_key_retention()
+    auth_keys.invalid_key_retention(),
+    auth_keys.actor_client_tailnet_id(text),
+    auth_keys.key_row_visible(bigint, text, text),
+    auth_keys.node_row_visible(bigint, text)
     TO PUBLIC;
 
 -- The nodekey type's own functions: anyone who may see a node key may
@@ -1477,11 +1703,11 @@ COMMENT ON FUNCTION auth_keys.sweep_job_runs(integer) IS
 -- tier_grants use it.  configure_tailnet is in three tiers: operators
 -- configure any tailnet, owners and admins their own (acting directly or
 -- through a delegate).  act_as is the operators' and the delegates'.
--- act_as_token and oauth_token join the delegate tier with the OAuth
--- clients; the update script that brings them grants them to every role in
--- auth_keys.delegates.  The functions behind the member views are in every
--- tier that reads the views, since a view calls them with the caller's
--- rights.
+-- act_as_token and oauth_token, for OAuth clients, are the delegates' only
+-- (they came with the delegate tier, in 1.1, so no delegate held the tier
+-- before them); create_oauth_client and revoke_oauth_client are actor
+-- functions.  The functions behind the member views are in every tier that
+-- reads the views, since a view calls them with the caller's rights.
 CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1495,7 +1721,8 @@ DECLARE
         'auth_keys.event_list_rows()',
         'auth_keys.tailnet_settings_rows()',
         'auth_keys.lock_key_rows()',
-        'auth_keys.lock_stale_key_rows()'];
+        'auth_keys.lock_stale_key_rows()',
+        'auth_keys.oauth_client_list_rows()'];
 BEGIN
     IF tier = 'operator' THEN
         RETURN QUERY SELECT unnest(ARRAY[
@@ -1521,7 +1748,11 @@ BEGIN
             'auth_keys.approve_node(bigint)',
             'auth_keys.set_node_key_expiry(bigint, boolean)',
             'auth_keys.set_node_tags(bigint, text[])',
-            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
+            'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.create_oauth_client(text[], text[], text)',
+            'auth_keys.revoke_oauth_client(text, boolean)',
+            'auth_keys.oauth_token(text, text[], text[])',
+            'auth_keys.act_as_token(text)'] || view_rows)::regprocedure;
     ELSIF tier = 'actor' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer)',
@@ -1530,7 +1761,9 @@ BEGIN
             'auth_keys.approve_node(bigint)',
             'auth_keys.set_node_key_expiry(bigint, boolean)',
             'auth_keys.set_node_tags(bigint, text[])',
-            'auth_keys.configure_tailnet(text, boolean, interval)'] || view_rows)::regprocedure;
+            'auth_keys.configure_tailnet(text, boolean, interval)',
+            'auth_keys.create_oauth_client(text[], text[], text)',
+            'auth_keys.revoke_oauth_client(text, boolean)'] || view_rows)::regprocedure;
     ELSIF tier = 'node' THEN
         RETURN QUERY SELECT unnest(ARRAY[
             'auth_keys.validate_key(text)',
@@ -1566,7 +1799,8 @@ BEGIN ATOMIC
                         'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
                         'auth_keys.tag_list', 'auth_keys.event_list',
                         'auth_keys.tailnet_settings',
-                        'auth_keys.lock_keys', 'auth_keys.lock_stale_keys']::regclass[])
+                        'auth_keys.lock_keys', 'auth_keys.lock_stale_keys',
+                        'auth_keys.oauth_client_list']::regclass[])
      WHERE tier OPERATOR(pg_catalog.=) ANY (ARRAY['operator', 'delegate', 'actor'])
     UNION ALL
     SELECT unnest(ARRAY['auth_keys.tailnets', 'auth_keys.members', 'auth_keys.tag_owners',
@@ -1584,7 +1818,7 @@ CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
     LANGUAGE sql IMMUTABLE
     RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
            'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
-           'last_used_at, used_up_at, invalid_at';
+           'last_used_at, used_up_at, invalid_at, oauth_client_id';
 COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
     'The columns of auth_keys.keys that the operator tier may read: every one but the secret''s hash.';
 

@@ -32,6 +32,15 @@
  * database still stores the role's name), so a role dropped and created
  * again under the same name is not the member.
  *
+ * The actor may also be an OAuth client, named by act_as_token with an
+ * access token (oauth_actor.c).  It is resolved afresh in the same way,
+ * with its client row read FOR SHARE: a client revoked, or a token expired,
+ * since act_as_token is refused at the next call.  A client holds no
+ * member role: ActorRequire refuses it, and only the functions that its
+ * scopes concern ask for it with ActorRequireScoped.  For row-level
+ * security it is no member either (actor_tailnet_id and actor_login are
+ * NULL); the views its scopes open read actor_client_tailnet_id.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/actor.c
@@ -58,6 +67,7 @@
 #include "actor.h"
 #include "arguments.h"
 #include "delegate.h"
+#include "oauth_actor.h"
 #include "query.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_act_as);
@@ -77,14 +87,16 @@ static const char *const role_names[] = {
 };
 
 /*
- * The members named by act_as, most recent first, each with the
- * subtransaction that named it: rolling back to a savepoint restores the
- * actor from before it.
+ * The members named by act_as (and the OAuth clients by act_as_token),
+ * most recent first, each with the subtransaction that named it: rolling
+ * back to a savepoint restores the actor from before it.
  */
 typedef struct ExplicitActor
 {
 	int64		tailnet_id;
-	char	   *login;
+	char	   *login;			/* a member, or NULL for a client */
+	char	   *client_id;		/* an OAuth client and its access token */
+	char	   *token_id;
 	SubTransactionId subid;
 	struct ExplicitActor *previous;
 } ExplicitActor;
@@ -101,6 +113,7 @@ static bool resolved_found;
 static Oid	resolved_for_user;
 static TimestampTz resolved_in_statement;
 static Actor resolved;
+static OAuthTokenState resolved_token_state;
 
 /* Holds the act_as stack and the strings of "resolved", for one transaction. */
 static MemoryContext ActorContext = NULL;
@@ -191,6 +204,7 @@ remember_actor_row(void)
 	resolved.login = QueryGetText(0, 3);
 	MemoryContextSwitchTo(old);
 	resolved.role = RoleFromName(QueryGetText(0, 4));
+	resolved.client = NULL;
 	resolved_found = true;
 }
 
@@ -252,7 +266,14 @@ resolve_actor(Oid user, bool lock)
 	resolved_found = false;
 
 	SPI_connect();
-	if (explicit_actor != NULL)
+	if (explicit_actor != NULL && explicit_actor->token_id != NULL)
+	{
+		resolved_token_state = OAuthActorResolve(explicit_actor->client_id,
+												 explicit_actor->token_id, lock,
+												 ActorContext, &resolved);
+		resolved_found = resolved_token_state == OAUTH_TOKEN_VALID;
+	}
+	else if (explicit_actor != NULL)
 	{
 		values[0] = Int64GetDatum(explicit_actor->tailnet_id);
 		values[1] = CStringGetTextDatum(explicit_actor->login);
@@ -301,19 +322,19 @@ ActorCurrent(void)
 }
 
 /*
- * ActorRequire
- *		The actor, as committed now and locked FOR SHARE until the end of
- *		the transaction, or an error saying how to get one.  Every actor
- *		function calls it first.
+ * The actor, member or OAuth client, as committed now and locked FOR SHARE
+ * until the end of the transaction, or an error saying how to get one.
  */
-const Actor *
-ActorRequire(void)
+static const Actor *
+actor_require(void)
 {
 	Oid			user = GetOuterUserId();
 
 	resolve_actor(user, true);
 	if (!resolved_found)
 	{
+		if (explicit_actor != NULL && explicit_actor->token_id != NULL)
+			OAuthReportInvalidToken(resolved_token_state);
 		if (explicit_actor != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -328,6 +349,40 @@ ActorRequire(void)
 				 errhint("Call auth_keys.act_as(tailnet, login) inside the same transaction, or map this role with auth_keys.set_member(..., db_role => ...).")));
 	}
 	return &resolved;
+}
+
+/*
+ * ActorRequire
+ *		The acting member, as committed now and locked FOR SHARE until the
+ *		end of the transaction, or an error saying how to get one.  Every
+ *		actor function calls it (or ActorRequireScoped) first.  An OAuth
+ *		client is refused: no scope allows what such a function does.
+ */
+const Actor *
+ActorRequire(void)
+{
+	const Actor *actor = actor_require();
+
+	if (actor->client != NULL)
+		OAuthRefuseClient(actor);
+	return actor;
+}
+
+/*
+ * ActorRequireScoped
+ *		As ActorRequire, for a function that an OAuth client may call when
+ *		its access token has "scope" (an OAuthScopes bit): a member is
+ *		returned as ActorRequire returns it, a client when the scope allows
+ *		it; the caller applies the client's rules beyond the scope.
+ */
+const Actor *
+ActorRequireScoped(uint32 scope)
+{
+	const Actor *actor = actor_require();
+
+	if (actor->client != NULL)
+		OAuthRequireScope(actor, scope);
+	return actor;
 }
 
 /*
@@ -493,20 +548,42 @@ auth_keys_act_as(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("member \"%s\" of tailnet \"%s\" does not exist", login, tailnet)));
 
-	actor = MemoryContextAlloc(ActorContext, sizeof(ExplicitActor));
+	actor = MemoryContextAllocZero(ActorContext, sizeof(ExplicitActor));
 	actor->tailnet_id = tailnet_id;
 	actor->login = MemoryContextStrdup(ActorContext, login);
 	actor->subid = GetCurrentSubTransactionId();
 	actor->previous = explicit_actor;
 	explicit_actor = actor;
 	resolved_valid = false;
-	ActorWarnOutsideTransactionBlock();
+	ActorWarnOutsideTransactionBlock("auth_keys.act_as");
 	PG_RETURN_VOID();
 }
 
 /*
+ * ActorPushClient
+ *		Make an OAuth client, with the access token that act_as_token proved,
+ *		the actor until the end of the transaction (or the rollback of the
+ *		current subtransaction), as act_as does for a member.
+ */
+void
+ActorPushClient(int64 tailnet_id, const char *client_id, const char *token_id)
+{
+	ExplicitActor *actor = MemoryContextAllocZero(ActorContext, sizeof(ExplicitActor));
+
+	actor->tailnet_id = tailnet_id;
+	actor->client_id = MemoryContextStrdup(ActorContext, client_id);
+	actor->token_id = MemoryContextStrdup(ActorContext, token_id);
+	actor->subid = GetCurrentSubTransactionId();
+	actor->previous = explicit_actor;
+	explicit_actor = actor;
+	resolved_valid = false;
+}
+
+/*
  * auth_keys.actor_tailnet_id() RETURNS bigint
- *		The actor's tailnet, or NULL.  Row-level security policies use it.
+ *		The acting member's tailnet, or NULL.  Row-level security policies
+ *		use it.  An OAuth client is no member: it sees only what its scopes
+ *		open (actor_client_tailnet_id), and needs no NOTICE about it.
  */
 Datum
 auth_keys_actor_tailnet_id(PG_FUNCTION_ARGS)
@@ -518,19 +595,21 @@ auth_keys_actor_tailnet_id(PG_FUNCTION_ARGS)
 		ActorNoticeMissing();
 		PG_RETURN_NULL();
 	}
+	if (actor->client != NULL)
+		PG_RETURN_NULL();
 	PG_RETURN_INT64(actor->tailnet_id);
 }
 
 /*
  * auth_keys.actor_login() RETURNS text
- *		The actor's login, or NULL.
+ *		The acting member's login, or NULL (also for an OAuth client).
  */
 Datum
 auth_keys_actor_login(PG_FUNCTION_ARGS)
 {
 	const Actor *actor = ActorCurrent();
 
-	if (actor == NULL)
+	if (actor == NULL || actor->client != NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(actor->login));
 }
@@ -561,21 +640,23 @@ auth_keys_actor_sees_all_nodes(PG_FUNCTION_ARGS)
 
 /*
  * ActorWarnOutsideTransactionBlock
- *		act_as called by itself outside BEGIN ... COMMIT lasts only for its
- *		own statement: warn, as SET LOCAL does (the same SQLSTATE, 25P01).
- *		A function or DO block that calls act_as may use the actor itself,
- *		so only a call with no function around it (nothing on the error
- *		context stack, which every PL and SQL function pushes) warns.
+ *		act_as (or act_as_token, named by "function") called by itself
+ *		outside BEGIN ... COMMIT lasts only for its own statement: warn, as
+ *		SET LOCAL does (the same SQLSTATE, 25P01).  A function or DO block
+ *		that calls it may use the actor itself, so only a call with no
+ *		function around it (nothing on the error context stack, which every
+ *		PL and SQL function pushes) warns.
  */
 void
-ActorWarnOutsideTransactionBlock(void)
+ActorWarnOutsideTransactionBlock(const char *function)
 {
 	if (!IsTransactionBlock() && error_context_stack == NULL)
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-				 errmsg("auth_keys.act_as can only be used in transaction blocks"),
+				 errmsg("%s can only be used in transaction blocks", function),
 				 errdetail("The actor lasts until the end of the current transaction, which ends with this statement."),
-				 errhint("Call auth_keys.act_as() after BEGIN, in the transaction of the statements it is for.")));
+				 errhint("Call %s() after BEGIN, in the transaction of the statements it is for.",
+						 function)));
 }
 
 /*

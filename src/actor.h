@@ -25,23 +25,39 @@ typedef enum MemberRole
 	ROLE_MEMBER
 } MemberRole;
 
+/*
+ * An OAuth client acting with an access token (act_as_token): what the
+ * token allows.  See oauth_actor.c.
+ */
+typedef struct ActorClient
+{
+	char	   *client_id;
+	uint32		scopes;			/* OAuthScopes of the token (oauth_scope.h) */
+	int			ntags;
+	char	  **tags;			/* the token's tags */
+} ActorClient;
+
 typedef struct Actor
 {
 	int64		tailnet_id;
 	char	   *tailnet;		/* tailnet name */
-	char	   *login;
-	MemberRole	role;
+	char	   *login;			/* for a client, "client:" and its id */
+	MemberRole	role;			/* for a client, ROLE_MEMBER: it holds no role */
+	const ActorClient *client;	/* an OAuth client, or NULL for a member */
 } Actor;
 
 extern void ActorRegisterCallbacks(void);
 extern const Actor *ActorCurrent(void);
 extern const Actor *ActorRequire(void);
+extern const Actor *ActorRequireScoped(uint32 scope);
+extern void ActorPushClient(int64 tailnet_id, const char *client_id,
+							const char *token_id);
 extern void ActorForget(void);
 extern char *ActorDescribe(void);
 extern char *CallerRoleDescribe(void);
 extern bool CallerIsOperator(void);
 extern bool MembersMapRoleOids(void);
-extern void ActorWarnOutsideTransactionBlock(void);
+extern void ActorWarnOutsideTransactionBlock(const char *function);
 extern void ActorNoticeMissing(void);
 
 extern MemberRole RoleFromName(const char *name);

@@ -28,6 +28,7 @@ char	   *auth_keys_key_prefix = NULL;
 int64		auth_keys_ephemeral_timeout_usecs = 30 * USECS_PER_MINUTE;
 int64		auth_keys_invalid_retention_usecs = 90 * USECS_PER_DAY;
 int			auth_keys_sweep_batch_delay_ms = 400;
+int			auth_keys_oauth_token_lifetime_s = 3600;
 
 static char *ephemeral_timeout_text = NULL;
 static char *invalid_retention_text = NULL;
@@ -170,6 +171,15 @@ _PG_init(void)
 							400, 0, 10000,
 							PGC_SUSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("auth_keys.oauth_token_lifetime",
+							"How long an OAuth access token from oauth_token lives.",
+							"One hour, the most; shorter only for tests and for platforms that want it.",
+							&auth_keys_oauth_token_lifetime_s,
+							3600, 1, 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("auth_keys");

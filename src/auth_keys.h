@@ -26,6 +26,9 @@ extern int64 auth_keys_invalid_retention_usecs;
 /* auth_keys.sweep_batch_delay, in milliseconds */
 extern int	auth_keys_sweep_batch_delay_ms;
 
+/* auth_keys.oauth_token_lifetime, in seconds (at most one hour) */
+extern int	auth_keys_oauth_token_lifetime_s;
+
 /*
  * Length of an interval in microseconds, counting a day as 24 hours and a
  * month as 30 days, as interval comparison does.  Key and node key expiry

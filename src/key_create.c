@@ -10,6 +10,11 @@
  * be defined and the actor must own them; its description has at most 50
  * characters; a use limit only makes sense on a reusable key.
  *
+ * An OAuth client whose access token has scope auth_keys generates keys
+ * too (oauth_actor.c): they belong to the tailnet (created_by is NULL and
+ * oauth_client_id names the client), and must carry tags, each one of the
+ * token's tags or a tag they own.
+ *
  * Copyright (c) 2026, auth_keys developers
  *
  * src/key_create.c
@@ -33,6 +38,7 @@
 #include "event.h"
 #include "key_format.h"
 #include "key_secret.h"
+#include "oauth_scope.h"
 #include "query.h"
 #include "tag.h"
 #include "writable.h"
@@ -120,15 +126,24 @@ static bool
 insert_key(const Actor *actor, const KeyRequest *req, const char *key_id,
 		   const uint8 *hash, TimestampTz expires_at)
 {
+#define INSERT_KEY(creator) \
+		"INSERT INTO auth_keys.keys" \
+		"  (key_id, tailnet_id, " creator ", description, reusable, ephemeral," \
+		"   preauthorized, tags, max_uses, created_at, expires_at, secret_hash)" \
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), $10, $11)" \
+		" ON CONFLICT (key_id) DO NOTHING"
 	static SqlStatement insert = {
-		"INSERT INTO auth_keys.keys"
-		"  (key_id, tailnet_id, created_by, description, reusable, ephemeral,"
-		"   preauthorized, tags, max_uses, created_at, expires_at, secret_hash)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), $10, $11)"
-		" ON CONFLICT (key_id) DO NOTHING",
+		INSERT_KEY("created_by"),
 		11, {TEXTOID, INT8OID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID,
 		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, BYTEAOID}
 	};
+	/* a key of an OAuth client: the tailnet's, with the client recorded */
+	static SqlStatement insert_minted = {
+		INSERT_KEY("oauth_client_id"),
+		11, {TEXTOID, INT8OID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID,
+		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, BYTEAOID}
+	};
+#undef INSERT_KEY
 	Datum		values[11];
 	char		nulls[11];
 	bytea	   *hash_datum = palloc(VARHDRSZ + KEY_HASH_LEN);
@@ -139,7 +154,7 @@ insert_key(const Actor *actor, const KeyRequest *req, const char *key_id,
 
 	values[0] = CStringGetTextDatum(key_id);
 	values[1] = Int64GetDatum(actor->tailnet_id);
-	values[2] = CStringGetTextDatum(actor->login);
+	values[2] = CStringGetTextDatum(actor->client ? actor->client->client_id : actor->login);
 	values[3] = PointerGetDatum(req->description);
 	nulls[3] = req->description ? ' ' : 'n';
 	values[4] = BoolGetDatum(req->reusable);
@@ -150,7 +165,7 @@ insert_key(const Actor *actor, const KeyRequest *req, const char *key_id,
 	nulls[8] = req->has_max_uses ? ' ' : 'n';
 	values[9] = TimestampTzGetDatum(expires_at);
 	values[10] = PointerGetDatum(hash_datum);
-	return QueryRun(&insert, values, nulls, false) == 1;
+	return QueryRun(actor->client ? &insert_minted : &insert, values, nulls, false) == 1;
 }
 
 /* The audit detail of a new key: its settings, never its secret. */
@@ -197,10 +212,18 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	/* the row type the executor expects: no catalog lookups per call */
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
-	actor = ActorRequire();
-	RequireKeyManager(actor, "generate");
+	actor = ActorRequireScoped(OAUTH_SCOPE_AUTH_KEYS);
+	if (actor->client == NULL)
+		RequireKeyManager(actor, "generate");
 	read_request(fcinfo, &req);
 	expires_at = GetCurrentTransactionStartTimestamp() + req.expiry_usecs;
+	if (actor->client != NULL && req.ntags == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("an OAuth client may generate only tagged authentication keys"),
+				 errdetail("The keys of OAuth client \"%s\" belong to the tailnet, and take the identity of their tags.",
+						   actor->client->client_id),
+				 errhint("Pass tags => ARRAY['tag:...'] with the client's tags, or tags they own.")));
 
 	SPI_connect();
 	if (req.ntags > 0)

@@ -8,7 +8,9 @@
  * real key from random text, in the manner of GitHub's token format.  It is
  * not a secret and proves nothing: only the hash of the secret does.
  *
- * Nothing here calls into the backend (see key_format.h).
+ * Keys and the credentials of OAuth clients (client secrets, access tokens)
+ * share one format and one parser, told apart by their infix.  Nothing
+ * here calls into the backend (see key_format.h).
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -108,32 +110,37 @@ AuthKeyIdIsValid(const char *key_id, size_t len)
 }
 
 /*
- * AuthKeyParse
- *		Split a key into its key id and secret, checking every character and
- *		the checksum.  Returns false for anything that is not a well-formed
- *		key; "out" is then left unspecified.  "text" need not be
- *		NUL-terminated and may hold any bytes.
+ * CredentialParse
+ *		Split a credential of the kind that "infix" names (AUTH_KEY_INFIX,
+ *		OAUTH_CLIENT_INFIX or OAUTH_TOKEN_INFIX) into its id and secret,
+ *		checking every character and the checksum.  Returns false for
+ *		anything that is not a well-formed credential of that kind; "out"
+ *		is then left unspecified.  "text" need not be NUL-terminated and may
+ *		hold any bytes.
  */
 bool
-AuthKeyParse(const char *text, size_t len, ParsedAuthKey *out)
+CredentialParse(const char *text, size_t len, const char *infix,
+				ParsedAuthKey *out)
 {
-	const size_t tail_len = AUTH_KEY_INFIX_LEN + AUTH_KEY_ID_LEN + 1 +
+	const size_t infix_len = strlen(infix);
+	const size_t tail_len = infix_len + AUTH_KEY_ID_LEN + 1 +
 		AUTH_KEY_SECRET_LEN + AUTH_KEY_CHECKSUM_LEN;
 	size_t		prefix_len;
 	const char *p;
 	uint32		crc;
 	char		expected[AUTH_KEY_CHECKSUM_LEN];
 
-	if (len <= tail_len || len > AUTH_KEY_MAX_LEN)
+	Assert(infix_len <= CREDENTIAL_INFIX_MAX);
+	if (len <= tail_len || len > tail_len + AUTH_KEY_PREFIX_MAX)
 		return false;
 	prefix_len = len - tail_len;
 	if (!AuthKeyPrefixIsValid(text, prefix_len))
 		return false;
 
 	p = text + prefix_len;
-	if (memcmp(p, AUTH_KEY_INFIX, AUTH_KEY_INFIX_LEN) != 0)
+	if (memcmp(p, infix, infix_len) != 0)
 		return false;
-	p += AUTH_KEY_INFIX_LEN;
+	p += infix_len;
 
 	if (!AuthKeyIdIsValid(p, AUTH_KEY_ID_LEN))
 		return false;
@@ -157,6 +164,46 @@ AuthKeyParse(const char *text, size_t len, ParsedAuthKey *out)
 }
 
 /*
+ * CredentialFormat
+ *		Assemble a credential from a valid prefix, its infix, an id and a
+ *		secret into "out", which must have room for CREDENTIAL_MAX_LEN + 1
+ *		bytes (AUTH_KEY_MAX_LEN + 1 for a key).
+ */
+void
+CredentialFormat(const char *prefix, const char *infix, const char *id,
+				 const char *secret, char *out)
+{
+	size_t		prefix_len = strlen(prefix);
+	size_t		infix_len = strlen(infix);
+	char	   *p = out;
+
+	Assert(AuthKeyPrefixIsValid(prefix, prefix_len));
+	Assert(infix_len <= CREDENTIAL_INFIX_MAX);
+	memcpy(p, prefix, prefix_len);
+	p += prefix_len;
+	memcpy(p, infix, infix_len);
+	p += infix_len;
+	memcpy(p, id, AUTH_KEY_ID_LEN);
+	p += AUTH_KEY_ID_LEN;
+	*p++ = '-';
+	memcpy(p, secret, AUTH_KEY_SECRET_LEN);
+	p += AUTH_KEY_SECRET_LEN;
+	encode_checksum(key_crc32(out, p - out), p);
+	p += AUTH_KEY_CHECKSUM_LEN;
+	*p = '\0';
+}
+
+/*
+ * AuthKeyParse
+ *		Split a key into its key id and secret (CredentialParse for keys).
+ */
+bool
+AuthKeyParse(const char *text, size_t len, ParsedAuthKey *out)
+{
+	return CredentialParse(text, len, AUTH_KEY_INFIX, out);
+}
+
+/*
  * AuthKeyFormat
  *		Assemble a key from a valid prefix, key id and secret into "out",
  *		which must have room for AUTH_KEY_MAX_LEN + 1 bytes.
@@ -165,20 +212,5 @@ void
 AuthKeyFormat(const char *prefix, const char *key_id, const char *secret,
 			  char *out)
 {
-	size_t		prefix_len = strlen(prefix);
-	char	   *p = out;
-
-	Assert(AuthKeyPrefixIsValid(prefix, prefix_len));
-	memcpy(p, prefix, prefix_len);
-	p += prefix_len;
-	memcpy(p, AUTH_KEY_INFIX, AUTH_KEY_INFIX_LEN);
-	p += AUTH_KEY_INFIX_LEN;
-	memcpy(p, key_id, AUTH_KEY_ID_LEN);
-	p += AUTH_KEY_ID_LEN;
-	*p++ = '-';
-	memcpy(p, secret, AUTH_KEY_SECRET_LEN);
-	p += AUTH_KEY_SECRET_LEN;
-	encode_checksum(key_crc32(out, p - out), p);
-	p += AUTH_KEY_CHECKSUM_LEN;
-	*p = '\0';
+	CredentialFormat(prefix, AUTH_KEY_INFIX, key_id, secret, out);
 }

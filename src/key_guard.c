@@ -9,7 +9,9 @@
  * of each row (and before a TRUNCATE), and holds what CHECK constraints
  * held in 1.0 and what needs the old row too:
  *
- *	- every row: the columns that must have a value have one; the key id is
+ *	- every row: the columns that must have a value have one; the key has
+ *	  one creator, a member (created_by) or an OAuth client
+ *	  (oauth_client_id, 1.1), and a key of a client has tags; the key id is
  *	  12 letters and digits; the description has at most 50 characters;
  *	  the tags are well formed, each once; a use limit belongs to a
  *	  reusable key and is at least 1; uses lie between 0 and the limit (1
@@ -21,8 +23,10 @@
  *	  are one-way; uses never decrease;
  *	- a key INSERTed directly is a new key, as create_key makes it: created
  *	  now, unused, not revoked, by a member who may generate keys, with tags
- *	  that member may apply.  COPY, which is how a dump is restored, loads
- *	  keys as they were, under the row rules only.
+ *	  that member may apply, or by an OAuth client that may mint keys (not
+ *	  revoked, with scope auth_keys), with tags that the client's tags own.
+ *	  COPY, which is how a dump is restored, loads keys as they were, under
+ *	  the row rules only.
  *
  * Its own messages say which rule a change broke and never show the row,
  * unlike a constraint's "Failing row contains (...)", which would print the
@@ -65,6 +69,8 @@
 #include "key_format.h"
 #include "key_record.h"
 #include "key_secret.h"
+#include "oauth_actor.h"
+#include "oauth_scope.h"
 #include "query.h"
 #include "tag.h"
 
@@ -94,6 +100,7 @@ typedef enum GuardColumn
 	GC_USED_UP_AT,
 	GC_SECRET_HASH,
 	GC_INVALID_AT,
+	GC_OAUTH_CLIENT_ID,
 	GUARD_COLUMNS
 } GuardColumn;
 
@@ -117,7 +124,8 @@ typedef struct ColumnRule
 static const ColumnRule column_rules[GUARD_COLUMNS] = {
 	[GC_KEY_ID] = {"key_id", true, CHANGE_NEVER},
 	[GC_TAILNET_ID] = {"tailnet_id", true, CHANGE_NEVER},
-	[GC_CREATED_BY] = {"created_by", true, CHANGE_NEVER},
+	/* required unless the key is an OAuth client's: see check_row */
+	[GC_CREATED_BY] = {"created_by", false, CHANGE_NEVER},
 	[GC_DESCRIPTION] = {"description", false, CHANGE_FREELY},
 	[GC_REUSABLE] = {"reusable", true, CHANGE_NEVER},
 	[GC_EPHEMERAL] = {"ephemeral", true, CHANGE_NEVER},
@@ -133,6 +141,7 @@ static const ColumnRule column_rules[GUARD_COLUMNS] = {
 	[GC_USED_UP_AT] = {"used_up_at", false, CHANGE_ONCE},
 	[GC_SECRET_HASH] = {"secret_hash", true, CHANGE_NEVER},
 	[GC_INVALID_AT] = {"invalid_at", false, CHANGE_COMPUTED},
+	[GC_OAUTH_CLIENT_ID] = {"oauth_client_id", false, CHANGE_NEVER},
 };
 
 /*
@@ -244,6 +253,23 @@ check_row(const KeyRow *row)
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("column \"%s\" of an authentication key must not be null",
 							column_rules[c].name)));
+
+	/* a table without oauth_client_id (1.0) has member creators only */
+	if (key_table.attnum[GC_OAUTH_CLIENT_ID] == InvalidAttrNumber &&
+		is_null(row, GC_CREATED_BY))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("column \"%s\" of an authentication key must not be null",
+						column_rules[GC_CREATED_BY].name)));
+	if (is_null(row, GC_CREATED_BY) == is_null(row, GC_OAUTH_CLIENT_ID))
+		refuse_row("invalid creator of an authentication key",
+				   "A key has one creator: the member who generated it (created_by) or the OAuth client that minted it (oauth_client_id).");
+	value = get(row, GC_TAGS, &isnull);
+	if (!is_null(row, GC_OAUTH_CLIENT_ID) && !isnull &&
+		ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(value)),
+					   ARR_DIMS(DatumGetArrayTypeP(value))) == 0)
+		refuse_row("invalid tags of an authentication key",
+				   "A key minted by an OAuth client has tags.");
 
 	value = get(row, GC_KEY_ID, &isnull);
 	if (!isnull)
@@ -363,6 +389,55 @@ check_update(const KeyRow *old_row, const KeyRow *new_row)
 }
 
 /*
+ * A key of an OAuth client INSERTed directly: minted by a client of the
+ * key's tailnet that may mint keys, with tags that its tags own, as
+ * create_key would mint it for a token of all the client's scopes and
+ * tags.
+ */
+static void
+check_direct_client_insert(const KeyRow *row)
+{
+	static SqlStatement client_row = {
+		"SELECT c.scopes, c.tags, c.revoked_at IS NOT NULL"
+		"  FROM auth_keys.oauth_clients c"
+		" WHERE c.client_id OPERATOR(pg_catalog.=) $1"
+		"   AND c.tailnet_id OPERATOR(pg_catalog.=) $2",
+		2, {TEXTOID, INT8OID}
+	};
+	bool		isnull;
+	Datum		values[2];
+	Actor		actor;
+	ActorClient client;
+	bool		owned;
+
+	values[0] = get(row, GC_OAUTH_CLIENT_ID, &isnull);
+	values[1] = get(row, GC_TAILNET_ID, &isnull);
+	SPI_connect();
+	if (QueryRun(&client_row, values, NULL, true) == 0 ||
+		DatumGetBool(QueryGetNotNull(0, 3)) ||
+		!OAuthScopesAllow(OAuthScopesFromStored(DatumGetArrayTypeP(QueryGetNotNull(0, 1))),
+						  OAUTH_SCOPE_AUTH_KEYS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the OAuth client of a key inserted directly must be one that may mint keys"),
+				 errhint("A client of the key's tailnet that is not revoked and has scope auth_keys mints keys.")));
+	memset(&actor, 0, sizeof(actor));
+	memset(&client, 0, sizeof(client));
+	actor.tailnet_id = DatumGetInt64(values[1]);
+	client.client_id = TextDatumGetCString(values[0]);
+	client.scopes = OAUTH_SCOPE_AUTH_KEYS;
+	client.tags = TextArrayToStrings(DatumGetArrayTypeP(QueryGetNotNull(0, 2)), "tags",
+									 &client.ntags);
+	actor.client = &client;
+	owned = OAuthClientOwnsTags(&actor, DatumGetArrayTypeP(get(row, GC_TAGS, &isnull)));
+	SPI_finish();
+	if (!owned)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the tags of a key inserted directly for an OAuth client must be owned by the client's tags")));
+}
+
+/*
  * A key INSERTed directly is a new key, as create_key would make it: see
  * the file header.
  */
@@ -392,6 +467,11 @@ check_direct_insert(const KeyRow *row)
 				 errdetail("An INSERT makes a key as create_key does: created now, unused and not revoked."),
 				 errhint("Leave created_at, uses, revoked_at, revoked_by, last_used_at and used_up_at to their defaults; COPY restores keys as a dump holds them.")));
 
+	if (is_null(row, GC_CREATED_BY))
+	{
+		check_direct_client_insert(row);
+		return;
+	}
 	values[0] = get(row, GC_TAILNET_ID, &isnull);
 	values[1] = get(row, GC_CREATED_BY, &isnull);
 	SPI_connect();
@@ -405,6 +485,7 @@ check_direct_insert(const KeyRow *row)
 	actor.tailnet = QueryGetText(0, 2);
 	actor.login = TextDatumGetCString(values[1]);
 	actor.role = RoleFromName(QueryGetText(0, 1));
+	actor.client = NULL;
 	TagsRequireApplicable(&actor, DatumGetArrayTypeP(get(row, GC_TAGS, &isnull)));
 	SPI_finish();
 }

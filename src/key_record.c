@@ -363,7 +363,12 @@ KeyProve(text *key, KeyRecord *record)
 	memcpy(record->key_id, parsed.key_id, AUTH_KEY_ID_LEN + 1);
 	explicit_bzero(&parsed, sizeof(parsed));
 	record->tailnet_id = DatumGetInt64(column_not_null(&lookup, ka[KC_TAILNET_ID]));
-	record->created_by = TextDatumGetCString(column_not_null(&lookup, ka[KC_CREATED_BY]));
+	/* NULL for a key minted by an OAuth client: it has tags, no creator */
+	{
+		Datum		created_by = slot_getattr(row, ka[KC_CREATED_BY], &isnull);
+
+		record->created_by = isnull ? NULL : TextDatumGetCString(created_by);
+	}
 	record->reusable = DatumGetBool(column_not_null(&lookup, ka[KC_REUSABLE]));
 	record->ephemeral = DatumGetBool(column_not_null(&lookup, ka[KC_EPHEMERAL]));
 	record->preauthorized = DatumGetBool(column_not_null(&lookup, ka[KC_PREAUTHORIZED]));

@@ -32,7 +32,7 @@ typedef struct KeyRecord
 	char		key_id[AUTH_KEY_ID_LEN + 1];
 	int64		tailnet_id;
 	char	   *tailnet;
-	char	   *created_by;
+	char	   *created_by;		/* NULL for a key of an OAuth client */
 	bool		reusable;
 	bool		ephemeral;
 	bool		preauthorized;

@@ -6,7 +6,7 @@
  *
  * A tailnet name is 1 to 100 bytes and a login 1 to 255 bytes, neither with
  * a space, a control character or an invisible one; a login may not start
- * with "tag:", "autogroup:" or "role:", which name other things.  A
+ * with "tag:", "autogroup:", "role:" or "client:", which name other things.  A
  * hostname is 1 to 255 characters without a control character.
  *
  * The characters are judged as Unicode code points, whatever the database
@@ -149,7 +149,8 @@ LoginIsValid(const char *login, int len)
 		return false;
 	return !((len >= 4 && strncmp(login, "tag:", 4) == 0) ||
 			 (len >= 10 && strncmp(login, "autogroup:", 10) == 0) ||
-			 (len >= 5 && strncmp(login, "role:", 5) == 0));
+			 (len >= 5 && strncmp(login, "role:", 5) == 0) ||
+			 (len >= 7 && strncmp(login, "client:", 7) == 0));
 }
 
 /* The rule of hostnames; see the file header. */
@@ -199,8 +200,8 @@ RequireLogin(const char *login)
 	if (!LoginIsValid(login, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a login must not start with \"tag:\", \"autogroup:\" or \"role:\""),
-				 errdetail("Those prefixes name tags, groups and database roles.")));
+				 errmsg("a login must not start with \"tag:\", \"autogroup:\", \"role:\" or \"client:\""),
+				 errdetail("Those prefixes name tags, groups, database roles and OAuth clients.")));
 }
 
 void

@@ -18,6 +18,11 @@
  * leaves its key expiry setting as it was.  Deleting a node deauthorizes
  * it; the key that enrolled it is not given back its use.
  *
+ * An OAuth client whose access token has scope devices:core may do all
+ * four to a tagged node whose tags its token's tags own (are them, or own
+ * them), and nothing to other nodes (oauth_actor.c); new tags it sets must
+ * be owned by its token's tags too.
+ *
  * Each function locks the node row (FOR UPDATE) before checking, so that
  * the check and the change see the same node.
  *
@@ -43,6 +48,8 @@
 #include "auth_keys.h"
 #include "event.h"
 #include "node.h"
+#include "oauth_actor.h"
+#include "oauth_scope.h"
 #include "query.h"
 #include "tag.h"
 #include "writable.h"
@@ -85,7 +92,7 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 	static SqlStatement lock = {
 		"SELECT n.user_login,"
 		"       pg_catalog.cardinality(n.tags) OPERATOR(pg_catalog.>) 0,"
-		"       n.key_expiry_disabled, t.node_key_expiry"
+		"       n.key_expiry_disabled, t.node_key_expiry, n.tags"
 		"  FROM auth_keys.nodes n"
 		"  JOIN auth_keys.tailnets t"
 		"    ON t.tailnet_id OPERATOR(pg_catalog.=) n.tailnet_id"
@@ -109,8 +116,10 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 	found = QueryRun(&lock, values, NULL, false) == 1;
 	if (found)
 		user_login = QueryGetText(0, 1);
-	own = user_login != NULL && strcmp(user_login, actor->login) == 0;
-	if (!found || !(RoleSeesAllNodes(actor->role) || own))
+	own = user_login != NULL && actor->client == NULL &&
+		strcmp(user_login, actor->login) == 0;
+	/* a client with devices:core sees every node of its tailnet */
+	if (!found || !(RoleSeesAllNodes(actor->role) || own || actor->client != NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("node %lld does not exist", (long long) row.node_id)));
@@ -118,6 +127,19 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 	row.key_expiry_disabled = DatumGetBool(QueryGetNotNull(0, 3));
 	row.node_key_expiry_usecs =
 		IntervalAbsoluteUsecs(DatumGetIntervalP(QueryGetNotNull(0, 4)));
+
+	if (actor->client != NULL)
+	{
+		if (!row.tagged ||
+			!OAuthClientOwnsTags(actor, DatumGetArrayTypeP(QueryGetNotNull(0, 5))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to %s node %lld", action,
+							(long long) row.node_id),
+					 errdetail("OAuth client \"%s\" acts only on tagged nodes whose tags its tags own.",
+							   actor->client->client_id)));
+		return row;
+	}
 
 	allowed = RoleManagesDevices(actor->role);
 	if (access == MANAGERS_AND_OWN_USER)
@@ -150,7 +172,7 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
-	actor = ActorRequire();
+	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	SPI_connect();
 	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
 	node_id = Int64GetDatum(node.node_id);
@@ -178,7 +200,7 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 	Datum		node_id;
 
 	RequireWritable(fcinfo);
-	actor = ActorRequire();
+	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	SPI_connect();
 	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
 	node_id = Int64GetDatum(node.node_id);
@@ -212,7 +234,7 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 
 	RequireWritable(fcinfo);
-	actor = ActorRequire();
+	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	RequireArgument(fcinfo, 1);
 	disabled = PG_GETARG_BOOL(1);
 
@@ -256,7 +278,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	StringInfoData detail;
 
 	RequireWritable(fcinfo);
-	actor = ActorRequire();
+	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	RequireArgument(fcinfo, 1);
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 

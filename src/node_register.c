@@ -267,8 +267,8 @@ enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
 	values[0] = existing ? Int64GetDatum(existing->node_id) : Int64GetDatum(key->tailnet_id);
 	values[1] = node_key;
 	values[2] = PointerGetDatum(hostname);
-	values[3] = CStringGetTextDatum(key->created_by);
-	nulls[3] = tagged ? 'n' : ' ';
+	values[3] = key->created_by ? CStringGetTextDatum(key->created_by) : (Datum) 0;
+	nulls[3] = tagged || key->created_by == NULL ? 'n' : ' ';
 	values[4] = PointerGetDatum(key->tags);
 	values[5] = CStringGetTextDatum(key->key_id);
 	values[6] = BoolGetDatum(key->ephemeral);

@@ -174,8 +174,9 @@ TagsCanonical(ArrayType *tags, int *count)
  * TagsRequireApplicable
  *		Error unless every tag is defined in the actor's tailnet and the
  *		actor may apply it: be one of its owners, be an owner or admin when
- *		autogroup:admin is one, or own a tag that owns it.  Caller is
- *		connected to SPI.
+ *		autogroup:admin is one, or own a tag that owns it.  An OAuth client
+ *		applies its token's tags and the tags they own.  Caller is connected
+ *		to SPI.
  */
 void
 TagsRequireApplicable(const Actor *actor, ArrayType *tags)
@@ -185,8 +186,13 @@ TagsRequireApplicable(const Actor *actor, ArrayType *tags)
 	char	  **strings = TextArrayToStrings(tags, "tags", &n);
 	TagGraph   *graph;
 
-	graph = TagGraphBegin(actor->tailnet_id, principals,
-						  RoleIsTailnetAdmin(actor->role) ? 2 : 1, false);
+	if (actor->client != NULL)
+		graph = TagGraphBegin(actor->tailnet_id,
+							  (const char *const *) actor->client->tags,
+							  actor->client->ntags, false);
+	else
+		graph = TagGraphBegin(actor->tailnet_id, principals,
+							  RoleIsTailnetAdmin(actor->role) ? 2 : 1, false);
 	for (int i = 0; i < n; i++)
 	{
 		if (!TagGraphDefined(graph, strings[i]))
@@ -195,6 +201,12 @@ TagsRequireApplicable(const Actor *actor, ArrayType *tags)
 					 errmsg("tag \"%s\" is not defined in tailnet \"%s\"",
 							strings[i], actor->tailnet),
 					 errhint("An operator defines tags with auth_keys.set_tag_owners().")));
+		if (!TagGraphOwns(graph, strings[i]) && actor->client != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("OAuth client \"%s\" may not apply tag \"%s\"",
+							actor->client->client_id, strings[i]),
+					 errdetail("An OAuth client applies the tags of its access token, and tags they own.")));
 		if (!TagGraphOwns(graph, strings[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

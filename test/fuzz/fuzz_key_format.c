@@ -1,21 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_key_format.c
- *	  libFuzzer harness for the text form of authentication keys.
+ *	  libFuzzer harness for the text form of authentication keys, and of
+ *	  the credentials of OAuth clients that share it (client secrets,
+ *	  access tokens: the same form with an infix of their own).
  *
- * Every input is checked twice.
+ * Every input is checked twice, for each of the three kinds.
  *
- * First as a candidate key: AuthKeyParse must agree with an independent
- * reference parser written here (bitwise CRC-32, its own way of splitting
- * the key), and a key it accepts must format back to the input byte for
- * byte.  The input is copied into a heap buffer of exactly its length, so
- * that AddressSanitizer catches any read past "len".
+ * First as a candidate: AuthKeyParse (for keys) and CredentialParse (for
+ * every kind) must agree with an independent reference parser written here
+ * (bitwise CRC-32, its own way of splitting the text), and a credential
+ * they accept must format back to the input byte for byte.  The input is
+ * copied into a heap buffer of exactly its length, so that
+ * AddressSanitizer catches any read past "len".
  *
- * Then as material: the input is turned into a valid prefix, key id and
- * secret, AuthKeyFormat assembles a key, and AuthKeyParse must accept it,
- * give back the same key id and secret, and refuse the key once any one
- * of its characters (chosen by the input) is replaced by another byte: a
- * CRC-32 detects every error confined to one byte.
+ * Then as material: the input is turned into a valid prefix, id and
+ * secret, CredentialFormat (AuthKeyFormat for keys) assembles one of each
+ * kind, and the parser of that kind must accept it and give back the same
+ * id and secret, while the parsers of the two other kinds refuse it (the
+ * checksum covers the infix); and it must refuse the credential once any
+ * one of its characters (chosen by the input) is replaced by another byte:
+ * a CRC-32 detects every error confined to one byte.
  *
  * Any disagreement aborts, which libFuzzer reports as a crash.
  *
@@ -38,9 +43,21 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define TAIL_LEN \
-	(AUTH_KEY_INFIX_LEN + AUTH_KEY_ID_LEN + 1 + AUTH_KEY_SECRET_LEN + \
+/* the kinds of credential, by their infix */
+static const char *const infixes[] = {AUTH_KEY_INFIX, OAUTH_CLIENT_INFIX, OAUTH_TOKEN_INFIX};
+#define KINDS lengthof(infixes)
+
+#define TAIL_LEN(infix_len) \
+	((infix_len) + AUTH_KEY_ID_LEN + 1 + AUTH_KEY_SECRET_LEN + \
 	 AUTH_KEY_CHECKSUM_LEN)
+
+/* the parser of a kind: AuthKeyParse for keys, as the server calls it */
+static bool
+parse_kind(int kind, const char *text, size_t len, ParsedAuthKey *out)
+{
+	return kind == 0 ? AuthKeyParse(text, len, out) :
+		CredentialParse(text, len, infixes[kind], out);
+}
 
 static const char ref_digits[] =
 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -75,15 +92,16 @@ ref_crc32(const unsigned char *p, size_t len)
 }
 
 /*
- * The reference parser: the prefix runs to the first dash, "auth-" follows,
- * then 12 base62 characters, a dash and 38 base62 characters, the last six
- * of which are the CRC-32 of everything before them, in base62, most
- * significant digit first.
+ * The reference parser: the prefix runs to the first dash, the infix
+ * ("-auth-", "-client-" or "-token-") follows, then 12 base62 characters,
+ * a dash and 38 base62 characters, the last six of which are the CRC-32 of
+ * everything before them, in base62, most significant digit first.
  */
 static bool
-ref_parse(const unsigned char *s, size_t len, size_t *prefix_len)
+ref_parse(const unsigned char *s, size_t len, const char *infix, size_t *prefix_len)
 {
 	const unsigned char *dash = memchr(s, '-', len);
+	size_t		ilen = strlen(infix);
 	size_t		plen,
 				rest;
 	uint32		crc;
@@ -98,15 +116,15 @@ ref_parse(const unsigned char *s, size_t len, size_t *prefix_len)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
 			return false;
 	rest = len - plen;
-	if (rest != 6 + 12 + 1 + 38 || memcmp(dash, "-auth-", 6) != 0)
+	if (rest != ilen + 12 + 1 + 38 || memcmp(dash, infix, ilen) != 0)
 		return false;
 	for (size_t i = 0; i < 12; i++)
-		if (!ref_is_base62(dash[6 + i]))
+		if (!ref_is_base62(dash[ilen + i]))
 			return false;
-	if (dash[18] != '-')
+	if (dash[ilen + 12] != '-')
 		return false;
 	for (size_t i = 0; i < 38; i++)
-		if (!ref_is_base62(dash[19 + i]))
+		if (!ref_is_base62(dash[ilen + 13 + i]))
 			return false;
 
 	crc = ref_crc32(s, len - 6);
@@ -119,10 +137,12 @@ ref_parse(const unsigned char *s, size_t len, size_t *prefix_len)
 	return memcmp(s + len - 6, sum, 6) == 0;
 }
 
-/* The input as a candidate key. */
+/* The input as a candidate credential of one kind. */
 static void
-check_candidate(const uint8_t *data, size_t size)
+check_candidate(const uint8_t *data, size_t size, int kind)
 {
+	const char *infix = infixes[kind];
+	size_t		infix_len = strlen(infix);
 	char	   *text = malloc(size > 0 ? size : 1);
 	ParsedAuthKey parsed;
 	size_t		ref_prefix_len = 0;
@@ -139,8 +159,8 @@ check_candidate(const uint8_t *data, size_t size)
 		text = NULL;
 	}
 
-	ok = AuthKeyParse(text, size, &parsed);
-	ref_ok = size > 0 && ref_parse((const unsigned char *) text, size,
+	ok = parse_kind(kind, text, size, &parsed);
+	ref_ok = size > 0 && ref_parse((const unsigned char *) text, size, infix,
 								   &ref_prefix_len);
 	if (ok != ref_ok)
 		fail(ok ? "accepted a key the reference parser refuses"
@@ -149,19 +169,19 @@ check_candidate(const uint8_t *data, size_t size)
 	if (ok)
 	{
 		char		prefix[AUTH_KEY_PREFIX_MAX + 1];
-		char		again[AUTH_KEY_MAX_LEN + 1];
-		size_t		prefix_len = size - TAIL_LEN;
-		size_t		infix = prefix_len + AUTH_KEY_INFIX_LEN;
+		char		again[CREDENTIAL_MAX_LEN + 1];
+		size_t		prefix_len = size - TAIL_LEN(infix_len);
+		size_t		id_at = prefix_len + infix_len;
 
 		if (prefix_len != ref_prefix_len)
 			fail("prefix length differs from the reference parser's");
 		if (strlen(parsed.key_id) != AUTH_KEY_ID_LEN ||
-			memcmp(parsed.key_id, text + infix, AUTH_KEY_ID_LEN) != 0)
-			fail("key id is not the one in the key");
+			memcmp(parsed.key_id, text + id_at, AUTH_KEY_ID_LEN) != 0)
+			fail("id is not the one in the credential");
 		if (strlen(parsed.secret) != AUTH_KEY_SECRET_LEN ||
-			memcmp(parsed.secret, text + infix + AUTH_KEY_ID_LEN + 1,
+			memcmp(parsed.secret, text + id_at + AUTH_KEY_ID_LEN + 1,
 				   AUTH_KEY_SECRET_LEN) != 0)
-			fail("secret is not the one in the key");
+			fail("secret is not the one in the credential");
 		if (!AuthKeyIdIsValid(parsed.key_id, AUTH_KEY_ID_LEN))
 			fail("parsed key id is not valid");
 		if (!AuthKeyPrefixIsValid(text, prefix_len))
@@ -169,17 +189,26 @@ check_candidate(const uint8_t *data, size_t size)
 
 		memcpy(prefix, text, prefix_len);
 		prefix[prefix_len] = '\0';
-		AuthKeyFormat(prefix, parsed.key_id, parsed.secret, again);
+		if (kind == 0)
+			AuthKeyFormat(prefix, parsed.key_id, parsed.secret, again);
+		else
+			CredentialFormat(prefix, infix, parsed.key_id, parsed.secret, again);
 		if (strlen(again) != size || memcmp(again, text, size) != 0)
-			fail("formatting a parsed key does not give the input back");
+			fail("formatting a parsed credential does not give the input back");
+
+		/* no text is a credential of two kinds */
+		for (int other = 0; other < KINDS; other++)
+			if (other != kind && parse_kind(other, text, size, &parsed))
+				fail("a credential parses as one of another kind too");
 	}
 	free(text);
 }
 
-/* The input as material for a key that must round-trip. */
+/* The input as material for a credential of one kind that must round-trip. */
 static void
-check_formatted(const uint8_t *data, size_t size)
+check_formatted(const uint8_t *data, size_t size, int kind)
 {
+	const char *infix = infixes[kind];
 	char		prefix[AUTH_KEY_PREFIX_MAX + 1];
 	char		key_id[AUTH_KEY_ID_LEN + 1];
 	char		secret[AUTH_KEY_SECRET_LEN + 1];
@@ -207,28 +236,34 @@ check_formatted(const uint8_t *data, size_t size)
 	secret[AUTH_KEY_SECRET_LEN] = '\0';
 
 	/* the output buffer is exactly as large as the header says it must be */
-	key = malloc(AUTH_KEY_MAX_LEN + 1);
+	key = malloc(kind == 0 ? AUTH_KEY_MAX_LEN + 1 : CREDENTIAL_MAX_LEN + 1);
 	if (key == NULL)
 		fail("out of memory");
-	AuthKeyFormat(prefix, key_id, secret, key);
+	if (kind == 0)
+		AuthKeyFormat(prefix, key_id, secret, key);
+	else
+		CredentialFormat(prefix, infix, key_id, secret, key);
 	len = strlen(key);
-	if (len != prefix_len + TAIL_LEN)
-		fail("formatted key has the wrong length");
+	if (len != prefix_len + TAIL_LEN(strlen(infix)))
+		fail("formatted credential has the wrong length");
 	{
 		size_t		ref_prefix_len;
 
-		if (!ref_parse((const unsigned char *) key, len, &ref_prefix_len))
-			fail("the reference parser refuses a formatted key");
+		if (!ref_parse((const unsigned char *) key, len, infix, &ref_prefix_len))
+			fail("the reference parser refuses a formatted credential");
 	}
 
 	copy = malloc(len);
 	if (copy == NULL)
 		fail("out of memory");
 	memcpy(copy, key, len);
-	if (!AuthKeyParse(copy, len, &parsed))
-		fail("a formatted key does not parse");
+	if (!parse_kind(kind, copy, len, &parsed))
+		fail("a formatted credential does not parse");
 	if (strcmp(parsed.key_id, key_id) != 0 || strcmp(parsed.secret, secret) != 0)
-		fail("a formatted key parses to another key id or secret");
+		fail("a formatted credential parses to another id or secret");
+	for (int other = 0; other < KINDS; other++)
+		if (other != kind && parse_kind(other, copy, len, &parsed))
+			fail("a formatted credential parses as one of another kind");
 
 	/* one byte replaced, anywhere, by any other byte: refused */
 	pos = NEXT();
@@ -240,8 +275,8 @@ check_formatted(const uint8_t *data, size_t size)
 			delta = 1;
 		copy[pos] = (char) ((uint8) copy[pos] ^ delta);
 	}
-	if (AuthKeyParse(copy, len, &parsed))
-		fail("a key with one byte changed still parses");
+	if (parse_kind(kind, copy, len, &parsed))
+		fail("a credential with one byte changed still parses");
 #undef NEXT
 
 	free(copy);
@@ -251,7 +286,10 @@ check_formatted(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	check_candidate(data, size);
-	check_formatted(data, size);
+	for (int kind = 0; kind < KINDS; kind++)
+	{
+		check_candidate(data, size, kind);
+		check_formatted(data, size, kind);
+	}
 	return 0;
 }

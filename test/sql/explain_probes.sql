@@ -32,9 +32,25 @@ BEGIN
     END LOOP;
 END;
 $$;
+-- and an OAuth client each, which mints a key (after its tailnet's keys:
+-- every time of beta's is later than alpha's)
+CREATE TEMP TABLE clients (tailnet text, client_id text);
+CREATE FUNCTION pg_temp.make_client(t text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    PERFORM auth_keys.act_as(t, 'owner@' || split_part(t, '.', 1));
+    SELECT * INTO c FROM auth_keys.create_oauth_client('{auth_keys}', '{tag:probe}', 'probe');
+    INSERT INTO clients VALUES (t, c.client_id);
+    PERFORM auth_keys.act_as_token(access_token) FROM auth_keys.oauth_token(c.secret);
+    PERFORM auth_keys.create_key(tags => '{tag:probe}', description => 'minted');
+END;
+$$;
 SELECT pg_temp.make_keys('alpha.example');
+SELECT pg_temp.make_client('alpha.example');
 SELECT pg_sleep(0.01);
 SELECT pg_temp.make_keys('beta.example');
+SELECT pg_temp.make_client('beta.example');
 SELECT count(*) AS enrolled
   FROM (SELECT m.*, row_number() OVER (ORDER BY m.tailnet, m.key_id) AS i FROM made m) AS m,
        LATERAL auth_keys.register_node(m.key,
@@ -56,6 +72,8 @@ SELECT 'auth_keys.' || v, c, o, b, n
     ('key_list', 'key_id', '=',
      (SELECT max(key_id) FROM made WHERE tailnet = 'beta.example'), 'NoSuchKey123'),
     ('key_list', 'created_by', '=', 'owner@beta', 'owner@gamm'),
+    ('key_list', 'oauth_client_id', '=',
+     (SELECT client_id FROM clients WHERE tailnet = 'beta.example'), 'NoSuchClient'),
     ('key_list', 'tailnet', '=', 'beta.example', 'zeta.example'),
     ('key_list', 'expires_at', '=',
      (SELECT max(expires_at)::text FROM auth_keys.keys WHERE tailnet_id = (SELECT * FROM beta)),
@@ -87,7 +105,11 @@ SELECT 'auth_keys.' || v, c, o, b, n
      (SELECT max(event_id)::text FROM auth_keys.events WHERE tailnet_id = (SELECT * FROM beta)),
      '999999'),
     ('event_list', 'actor', '=', 'owner@beta', 'owner@gamm'),
-    ('tailnet_settings', 'tailnet', '=', 'beta.example', 'zeta.example')) AS p (v, c, o, b, n);
+    ('tailnet_settings', 'tailnet', '=', 'beta.example', 'zeta.example'),
+    ('oauth_client_list', 'client_id', '=',
+     (SELECT client_id FROM clients WHERE tailnet = 'beta.example'), 'NoSuchClient'),
+    ('oauth_client_list', 'created_by', '=', 'owner@beta', 'owner@gamm'),
+    ('oauth_client_list', 'tailnet', '=', 'beta.example', 'zeta.example')) AS p (v, c, o, b, n);
 GRANT SELECT ON probes TO PUBLIC;
 
 -- The plan of a query, run, with the probed value (a quoted literal in the

@@ -228,6 +228,33 @@ SELECT status, uses_left, tags FROM auth_keys.key_list
 SELECT status, revoked_by FROM auth_keys.recent_invalid_keys;
 COMMIT;
 
+-- OAuth clients: a client made by a member, its token, a key it mints
+-- acting through the token, and its revocation with its keys
+BEGIN;
+SELECT auth_keys.act_as('hardening.example', 'nadia');
+SELECT client_id AS ci_client_id, secret AS ci_secret
+  FROM auth_keys.create_oauth_client(ARRAY['auth_keys', 'devices:core'], ARRAY['tag:server'],
+                                     description => 'ci') \gset
+SELECT scopes, tags, status, minted_keys FROM auth_keys.oauth_client_list;
+COMMIT;
+SELECT access_token AS ci_token FROM auth_keys.oauth_token(:'ci_secret') \gset
+SELECT token_type, expires_in, scopes, tags
+  FROM auth_keys.oauth_token(:'ci_secret', scopes => ARRAY['auth_keys:read'], tags => ARRAY[]::text[]);
+SELECT auth_keys.oauth_token(:'ci_secret', scopes => ARRAY['devices:core:read', 'nope']);
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT auth_keys.act_as_token(:'ci_token');
+SELECT pg_catalog.count(*) AS made
+  FROM auth_keys.create_key(tags => ARRAY['tag:web'], description => 'by ci');
+SELECT created_by, tags, oauth_client_id OPERATOR(pg_catalog.=) :'ci_client_id' AS by_ci
+  FROM auth_keys.key_list;
+SELECT pg_catalog.count(*) AS nodes FROM auth_keys.node_list;
+COMMIT;
+BEGIN;
+SELECT auth_keys.act_as('hardening.example', 'olivia');
+SELECT auth_keys.revoke_oauth_client(:'ci_client_id', revoke_keys => true);
+COMMIT;
+
 -- node-facing functions
 SELECT tailnet, status, reusable, tags, uses_left
   FROM auth_keys.validate_key(:'web_key');
@@ -306,7 +333,10 @@ SELECT pg_catalog.count(*) AS hostile_calls FROM public.hostile_calls;
 RESET search_path;
 
 -- what the block above did, read back with the normal search path
-SELECT action, actor, key_id IS NOT NULL AS has_key FROM auth_keys.events ORDER BY event_id;
+-- (an OAuth client is named by its random id)
+SELECT action, regexp_replace(actor, '^client:.*', 'client:*') AS actor,
+       key_id IS NOT NULL AS has_key
+  FROM auth_keys.events ORDER BY event_id;
 SELECT description, auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status,
        revoked_by
   FROM auth_keys.keys
@@ -413,7 +443,8 @@ SELECT p.oid::regprocedure AS executable_by_public
                          'actor_sees_all_nodes', 'tailnet_visible', 'key_visible',
                          'node_visible', 'node_status', 'invalid_key_retention',
                          'tailnet_name_is_valid', 'login_is_valid', 'hostname_is_valid',
-                         'node_lock_status', 'lock_decode')
+                         'node_lock_status', 'lock_decode',
+                         'actor_client_tailnet_id', 'key_row_visible', 'node_row_visible')
    AND p.proname NOT LIKE 'nodekey\_%';
 
 -- ... then the helpers, which must be executable by anyone for row-level
@@ -431,7 +462,10 @@ SELECT f::regprocedure AS helper, has_function_privilege('public', f::regprocedu
                     'auth_keys.tailnet_name_is_valid(text)', 'auth_keys.login_is_valid(text)',
                     'auth_keys.hostname_is_valid(text)',
                     'auth_keys.node_lock_status(boolean, boolean, boolean)',
-                    'auth_keys.lock_decode(bytea, text)']) AS f
+                    'auth_keys.lock_decode(bytea, text)',
+                    'auth_keys.actor_client_tailnet_id(text)',
+                    'auth_keys.key_row_visible(bigint, text, text)',
+                    'auth_keys.node_row_visible(bigint, text)']) AS f
  ORDER BY f::regprocedure::text;
 
 -- the tier functions, grant_tier, revoke_tier, tier_grants and uninstall are
@@ -447,7 +481,9 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
                      'nodes_seen', 'delete_tailnet', 'tailnet_list_rows',
                      'tailnet_deletion_rows', 'sweep_job_runs', 'tier_grants', 'uninstall',
                      'operator_relations',
-                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable')
+                     'lock_submit', 'lock_head', 'lock_aums', 'lock_sign_node', 'lock_disable',
+                     'create_oauth_client', 'revoke_oauth_client',
+                     'oauth_token', 'act_as_token', 'oauth_client_list_rows')
  ORDER BY 1;
 
 -- PUBLIC may not use the schema nor read any relation (no rows)

@@ -32,10 +32,11 @@ SELECT v.what,
                (16, 'autogroup: prefix', 'autogroup:member'),
                (17, 'role: prefix', 'role:admin'),
                (18, 'Tag: in capitals', 'Tag:server'),
-               (19, '100 bytes', repeat('n', 100)),
-               (20, '101 bytes', repeat('n', 101)),
-               (21, '255 bytes', repeat('n', 255)),
-               (22, '256 bytes', repeat('n', 256))) AS v(ord, what, value)
+               (19, 'client: prefix', 'client:ci'),
+               (20, '100 bytes', repeat('n', 100)),
+               (21, '101 bytes', repeat('n', 101)),
+               (22, '255 bytes', repeat('n', 255)),
+               (23, '256 bytes', repeat('n', 256))) AS v(ord, what, value)
  ORDER BY v.ord;
 
 -- NULL is no verdict (the columns are NOT NULL anyway).

@@ -98,6 +98,12 @@ SELECT auth_keys.set_member('acme', 'autogroup:admin', 'member');
 \echo :LAST_ERROR_SQLSTATE
 SELECT auth_keys.set_member('acme', 'role:postgres', 'member');
 \echo :LAST_ERROR_SQLSTATE
+-- "client:" names OAuth clients in the audit trail
+SELECT auth_keys.set_member('acme', 'client:k3Fj9QxLm2Pa', 'member');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO auth_keys.members (tailnet_id, login, role)
+SELECT tailnet_id, 'client:k3Fj9QxLm2Pa', 'member' FROM auth_keys.tailnets WHERE name = 'acme';
+\echo :LAST_ERROR_SQLSTATE
 SELECT auth_keys.set_member('acme', repeat('l', 255), 'member');
 SELECT auth_keys.set_member('acme', 'eve@example.com', 'member');
 SELECT octet_length(login) AS login_bytes FROM auth_keys.members

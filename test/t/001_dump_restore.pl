@@ -6,7 +6,9 @@
 # that carry on where they were, from a plain dump (psql) and from the
 # custom format (pg_restore) alike; the restore's COPY passes the keys'
 # guard and leaves no events.  A used one-off key stays used; a reusable
-# key still enrols.
+# key still enrols.  OAuth clients and their tokens come along (a key
+# refers to its client, so the rows must load in order): the secret still
+# gets tokens, the token still acts, the client's key still enrols.
 #
 # Copyright (c) 2026, auth_keys developers
 
@@ -49,9 +51,31 @@ $node->safe_psql('postgres', qq{
     SELECT * FROM auth_keys.register_node('} . $reusable . q{', 'nodekey:} . ('b1' x 32) . q{', 'db-1');
 });
 
+# an OAuth client, its token, and a key it minted
+my $secret = $node->safe_psql('postgres', q{
+    BEGIN;
+    SELECT auth_keys.act_as('dump.example', 'alice@dump.example') \gset
+    SELECT secret FROM auth_keys.create_oauth_client(ARRAY['auth_keys'], ARRAY['tag:db']);
+    COMMIT;
+});
+my $token = $node->safe_psql('postgres',
+	"SELECT access_token FROM auth_keys.oauth_token('$secret')");
+my $minted = $node->safe_psql('postgres', qq{
+    BEGIN;
+    SELECT auth_keys.act_as_token('$token') \\gset
+    SELECT key FROM auth_keys.create_key(tags => ARRAY['tag:db'], reusable => true);
+    COMMIT;
+});
+like($minted, qr/^pgak-auth-/, 'a key minted by an OAuth client');
+
 my $snapshot = q{
-    SELECT (SELECT string_agg(key_id || ':' || encode(secret_hash, 'hex') || ':' || uses, ',' ORDER BY key_id)
+    SELECT (SELECT string_agg(key_id || ':' || encode(secret_hash, 'hex') || ':' || uses
+                              || ':' || coalesce(oauth_client_id, ''), ',' ORDER BY key_id)
               FROM auth_keys.keys)
+        || ' | ' || (SELECT string_agg(client_id || ':' || encode(secret_hash, 'hex'), ',')
+              FROM auth_keys.oauth_clients)
+        || ' | ' || (SELECT string_agg(token_id || ':' || encode(token_hash, 'hex'), ',')
+              FROM auth_keys.oauth_tokens)
         || ' | ' || (SELECT string_agg(node_id || ':' || hostname || ':' || node_key::text, ',' ORDER BY node_id)
               FROM auth_keys.nodes)
         || ' | ' || (SELECT count(*) FROM auth_keys.events)
@@ -97,6 +121,19 @@ is($new_node, '3', 'the reusable key enrols again, and node ids carry on from th
 
 is($node->safe_psql('restored', "SELECT status FROM auth_keys.validate_key('$reusable')"),
 	'valid', 'validate_key works on the restored hashes');
+
+# the OAuth client's credentials and key, restored
+is($node->safe_psql('restored', "SELECT token_type FROM auth_keys.oauth_token('$secret')"),
+	'Bearer', 'the restored client secret gets a token');
+is($node->safe_psql('restored', qq{
+    BEGIN;
+    SELECT auth_keys.act_as_token('$token') \\gset
+    SELECT count(*) FROM auth_keys.key_list WHERE oauth_client_id IS NOT NULL;
+    COMMIT;
+}), '1', 'the restored token acts as the client, which sees its key');
+is($node->safe_psql('restored',
+	"SELECT tags FROM auth_keys.register_node('$minted', 'nodekey:" . ('d1' x 32) . "', 'ci-1')"),
+	'{tag:db}', 'the restored key of the client enrols a node with its tags');
 
 $node->stop;
 done_testing();

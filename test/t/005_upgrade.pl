@@ -253,6 +253,20 @@ is($node->safe_psql('upgraded', qq{
 		SET ROLE upgrade_node;
 		SELECT lock_status FROM auth_keys.node_status('@{[node_key(5, 2)]}');}),
 	'not_locked', 'node_status says not_locked too');
+
+my $client_secret = $node->safe_psql('upgraded', q{
+		SET ROLE upgrade_actor;
+		SELECT secret FROM auth_keys.create_oauth_client(ARRAY['auth_keys'], ARRAY['tag:server']);});
+like($client_secret, qr/^pgak-client-/, 'the actor tier gains create_oauth_client');
+my $client_token = $node->safe_psql('upgraded',
+	"SELECT access_token FROM auth_keys.oauth_token('$client_secret')");
+is($node->safe_psql('upgraded', qq{
+		BEGIN;
+		SELECT auth_keys.act_as_token('$client_token') \\gset
+		SELECT key_id FROM auth_keys.create_key(tags => ARRAY['tag:db']) \\gset
+		SELECT tags FROM auth_keys.key_list WHERE key_id = :'key_id';
+		COMMIT;}),
+	'{tag:db}', 'an OAuth client of a 1.0 tailnet mints a key of a tag its tag owns');
 $error = sql_error($node, 'upgraded', q{
 	SET ROLE upgrade_nobody;
 	SELECT auth_keys.create_tailnet('four.example');});

@@ -1,4 +1,4 @@
-# test/t/019_key_logs.pl
+# test/t/012_key_logs.pl
 #
 # Keys stay out of the server log and out of pg_stat_activity, as the
 # README's section on logs promises, on a cluster with the default logging
