@@ -39,8 +39,8 @@
  * key", with no detail; after, the detail says whether the key expired,
  * was revoked or was already used.
  *
- * Identity follows the seed: the node belongs to the key's creator, or,
- * when the key has tags, takes the identity of those tags.  Tagged nodes
+ * Identity: the node belongs to the key's creator, or, when the key has
+ * tags, takes the identity of those tags.  Tagged nodes
  * have key expiry disabled.
  *
  * Copyright (c) 2026, auth_keys developers
