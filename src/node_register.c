@@ -78,6 +78,8 @@ PG_FUNCTION_INFO_V1(auth_keys_register_node_1_1);
 
 #define REGISTER_COLUMNS 9
 
+static void refuse_key(KeyStatus status) pg_attribute_noreturn();
+
 /*
  * Refuse a key.  KEY_INVALID carries no detail at all: nothing about the key
  * was proven, so nothing about it is told.
@@ -152,6 +154,8 @@ spend_key(const KeyRecord *key)
 	/* a key that still looks valid here lost to something unforeseen */
 	refuse_key(status == KEY_VALID ? KEY_USED : status);
 }
+
+static void refuse_foreign_node_key(void) pg_attribute_noreturn();
 
 /* Refuse a node key that another tailnet has enrolled. */
 static void
