@@ -489,15 +489,18 @@ RoleSeesAllNodes(MemberRole role)
 
 /*
  * RequireKeyManager
- *		Error unless the actor's role may generate and revoke keys.
+ *		Error unless the actor's role may generate and revoke keys; the
+ *		message names what the actor was doing.
  */
 void
-RequireKeyManager(const Actor *actor, const char *action)
+RequireKeyManager(const Actor *actor, KeyAction action)
 {
 	if (!RoleMayManageKeys(actor->role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s authentication keys", action),
+				 action == KEY_GENERATE ?
+				 errmsg("permission denied to generate authentication keys") :
+				 errmsg("permission denied to revoke authentication keys"),
 				 errdetail("Member \"%s\" has role %s in tailnet \"%s\".",
 						   actor->login, RoleName(actor->role), actor->tailnet),
 				 errhint("Only owners, admins, IT admins and network admins may generate or revoke keys.")));

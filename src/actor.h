@@ -13,7 +13,7 @@
 #ifndef ACTOR_H
 #define ACTOR_H
 
-/* Member roles, as the seed document names them. */
+/* The roles a member of a tailnet may have. */
 typedef enum MemberRole
 {
 	ROLE_OWNER,
@@ -68,6 +68,13 @@ extern bool RoleIsTailnetAdmin(MemberRole role);
 extern bool RoleManagesDevices(MemberRole role);
 extern bool RoleSeesAllNodes(MemberRole role);
 
-extern void RequireKeyManager(const Actor *actor, const char *action);
+/* what RequireKeyManager is asked for */
+typedef enum KeyAction
+{
+	KEY_GENERATE,
+	KEY_REVOKE
+} KeyAction;
+
+extern void RequireKeyManager(const Actor *actor, KeyAction action);
 
 #endif							/* ACTOR_H */

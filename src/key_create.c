@@ -4,8 +4,8 @@
  *	  auth_keys.create_key: generate a pre-authentication key.
  *
  * The caller gets the full key once, in the result of this function; the
- * table keeps only the key id and the SHA-256 of the secret.  The rules are
- * the seed's: only owners, admins, IT admins and network admins generate
+ * table keeps only the key id and the SHA-256 of the secret.  The rules:
+ * only owners, admins, IT admins and network admins generate
  * keys; a key expires after 1 to 90 days (90 when not given); its tags must
  * be defined and the actor must own them; its description has at most 50
  * characters; a use limit only makes sense on a reusable key.
@@ -188,7 +188,7 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 
 	actor = ActorRequireScoped(OAUTH_SCOPE_AUTH_KEYS);
 	if (actor->client == NULL)
-		RequireKeyManager(actor, "generate");
+		RequireKeyManager(actor, KEY_GENERATE);
 	read_request(fcinfo, &req);
 	expires_at = GetCurrentTransactionStartTimestamp() + req.expiry_usecs;
 	if (actor->client != NULL && req.ntags == 0)

@@ -191,6 +191,8 @@ key_table_resolve(Relation rel)
 	key_table.relid = RelationGetRelid(rel);
 }
 
+static void refuse_row(const char *message, const char *detail) pg_attribute_noreturn();
+
 /* One version of a row, with its columns by name. */
 typedef struct KeyRow
 {
@@ -332,6 +334,8 @@ check_row(const KeyRow *row)
 		refuse_row("invalid secret hash of an authentication key",
 				   "The hash of a secret is 32 bytes.");
 }
+
+static void refuse_change(const char *column, const char *why) pg_attribute_noreturn();
 
 static void
 refuse_change(const char *column, const char *why)

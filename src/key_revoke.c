@@ -3,8 +3,8 @@
  * key_revoke.c
  *	  auth_keys.revoke_key: revoke a key one generated.
  *
- * As the seed has it, only owners, admins, IT admins and network admins
- * revoke keys, and each only the keys they generated.  Revoking stops the
+ * Only owners, admins, IT admins and network admins revoke keys, and each
+ * only the keys they generated.  Revoking stops the
  * key from registering more nodes; nodes it registered stay authorized.
  * Revoking a key that is already revoked changes nothing.
  *
@@ -55,7 +55,7 @@ auth_keys_revoke_key(PG_FUNCTION_ARGS)
 	key_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	actor = ActorRequireScoped(OAUTH_SCOPE_AUTH_KEYS);
 	if (actor->client == NULL)
-		RequireKeyManager(actor, "revoke");
+		RequireKeyManager(actor, KEY_REVOKE);
 
 	SPI_connect();
 	found = KeyStoreLockForRevoke(key_id, actor->tailnet_id, &key);

@@ -16,7 +16,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -48,7 +47,6 @@ auth_keys_validate_key(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	memset(nulls, true, sizeof(nulls));
 
-	SPI_connect();
 	if (PG_ARGISNULL(0) || !KeyProve(PG_GETARG_TEXT_PP(0), &record))
 		values[2] = CStringGetTextDatum(KeyStatusName(KEY_INVALID));
 	else
@@ -69,7 +67,6 @@ auth_keys_validate_key(PG_FUNCTION_ARGS)
 	}
 	nulls[2] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	SPI_finish();
 
 	return (Datum) 0;
 }

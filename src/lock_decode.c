@@ -103,6 +103,21 @@ put_text(StringInfo out, const TkaBytes *t)
 	appendStringInfoChar(out, '"');
 }
 
+/* "valid", and when not, "invalid_reason": what the core's check said. */
+static void
+put_validity(StringInfo out, bool *first, bool valid, const TkaError *err)
+{
+	field(out, first, "valid");
+	appendStringInfoString(out, valid ? "true" : "false");
+	if (!valid)
+	{
+		TkaBytes	reason = {(const uint8 *) err->reason, strlen(err->reason)};
+
+		field(out, first, "invalid_reason");
+		put_text(out, &reason);
+	}
+}
+
 static void
 put_uint(StringInfo out, uint64 value)
 {
@@ -150,17 +165,7 @@ put_key(StringInfo out, const TkaKey *key, bool top)
 	put_meta(out, &key->meta);
 	if (top)
 	{
-		bool		valid = TkaKeyValidate(key, &err) == TKA_OK;
-
-		field(out, &first, "valid");
-		appendStringInfoString(out, valid ? "true" : "false");
-		if (!valid)
-		{
-			TkaBytes	reason = {(const uint8 *) err.reason, strlen(err.reason)};
-
-			field(out, &first, "invalid_reason");
-			put_text(out, &reason);
-		}
+		put_validity(out, &first, TkaKeyValidate(key, &err) == TKA_OK, &err);
 	}
 	appendStringInfoChar(out, '}');
 }
@@ -222,7 +227,6 @@ put_aum(StringInfo out, const TkaAum *aum)
 	bool		first = true;
 	uint8		hash[TKA_HASH_LEN];
 	TkaError	err;
-	bool		valid;
 
 	appendStringInfoChar(out, '{');
 	field(out, &first, "structure");
@@ -283,16 +287,7 @@ put_aum(StringInfo out, const TkaAum *aum)
 		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoChar(out, ']');
-	valid = TkaAumValidate(aum, &err) == TKA_OK;
-	field(out, &first, "valid");
-	appendStringInfoString(out, valid ? "true" : "false");
-	if (!valid)
-	{
-		TkaBytes	reason = {(const uint8 *) err.reason, strlen(err.reason)};
-
-		field(out, &first, "invalid_reason");
-		put_text(out, &reason);
-	}
+	put_validity(out, &first, TkaAumValidate(aum, &err) == TKA_OK, &err);
 	appendStringInfoChar(out, '}');
 }
 

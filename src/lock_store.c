@@ -61,6 +61,8 @@ done(MemoryContext caller)
 	MemoryContextSwitchTo(caller);
 }
 
+static void corrupt(const char *what) pg_attribute_noreturn();
+
 /* A stored value that breaks the tables' own constraints. */
 static void
 corrupt(const char *what)

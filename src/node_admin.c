@@ -60,13 +60,52 @@ PG_FUNCTION_INFO_V1(auth_keys_set_node_key_expiry);
 PG_FUNCTION_INFO_V1(auth_keys_set_node_tags);
 PG_FUNCTION_INFO_V1(auth_keys_node_status);
 
-/* Who besides the device managers may act on a node. */
-typedef enum NodeAccess
+/* What a member does to a node, each with who may (see the file header). */
+typedef enum NodeAction
 {
-	DEVICE_MANAGERS,			/* owner, admin, it_admin */
-	MANAGERS_AND_OWN_USER,		/* and the node's own user */
-	MANAGERS_AND_NETWORK_ADMINS /* and network admins */
-} NodeAccess;
+	NODE_DELETE,
+	NODE_APPROVE,
+	NODE_SET_KEY_EXPIRY,
+	NODE_SET_TAGS
+} NodeAction;
+
+/* Whether a member of "role", the node's own user or not, may do "action". */
+static bool
+role_may(NodeAction action, MemberRole role, bool own_node)
+{
+	if (RoleManagesDevices(role))
+		return true;
+	switch (action)
+	{
+		case NODE_DELETE:
+		case NODE_SET_KEY_EXPIRY:
+			return own_node;
+		case NODE_APPROVE:
+			return false;
+		case NODE_SET_TAGS:
+			return role == ROLE_NETWORK_ADMIN;
+	}
+	return false;
+}
+
+/* The error message for "action" refused on a node. */
+static int
+errmsg_denied(NodeAction action, int64 node_id)
+{
+	switch (action)
+	{
+		case NODE_DELETE:
+			return errmsg("permission denied to delete node %lld", (long long) node_id);
+		case NODE_APPROVE:
+			return errmsg("permission denied to approve node %lld", (long long) node_id);
+		case NODE_SET_KEY_EXPIRY:
+			return errmsg("permission denied to change the key expiry of node %lld",
+						  (long long) node_id);
+		case NODE_SET_TAGS:
+			return errmsg("permission denied to tag node %lld", (long long) node_id);
+	}
+	return 0;
+}
 
 /* The locked node row an action works on. */
 typedef struct NodeRow
@@ -82,12 +121,13 @@ typedef struct NodeRow
  * Lock a node of the actor's tailnet and check that the actor may do
  * "action" to it.  A node the actor may not see (of another tailnet, or of
  * another member for a member who sees only their own) does not exist as
- * far as the actor can tell: it is not locked, and the error is the one
- * for a node id that was never used.  Caller is connected to SPI.
+ * far as the actor can tell: the error is the one for a node id that was
+ * never used.  (Another tailnet's node is not even locked; another
+ * member's is, until this error ends the transaction.)  Caller is
+ * connected to SPI.
  */
 static NodeRow
-lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
-		  const char *action)
+lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAction action)
 {
 	static SqlStatement lock = {
 		"SELECT n.user_login,"
@@ -106,7 +146,6 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 	char	   *user_login = NULL;
 	bool		found;
 	bool		own;
-	bool		allowed;
 
 	RequireArgument(fcinfo, 0);
 	row.node_id = PG_GETARG_INT64(0);
@@ -134,23 +173,16 @@ lock_node(FunctionCallInfo fcinfo, const Actor *actor, NodeAccess access,
 			!OAuthClientOwnsTags(actor, DatumGetArrayTypeP(QueryGetNotNull(0, 5))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to %s node %lld", action,
-							(long long) row.node_id),
+					 errmsg_denied(action, row.node_id),
 					 errdetail("OAuth client \"%s\" acts only on tagged nodes whose tags its tags own.",
 							   actor->client->client_id)));
 		return row;
 	}
 
-	allowed = RoleManagesDevices(actor->role);
-	if (access == MANAGERS_AND_OWN_USER)
-		allowed |= own;
-	if (access == MANAGERS_AND_NETWORK_ADMINS)
-		allowed |= actor->role == ROLE_NETWORK_ADMIN;
-	if (!allowed)
+	if (!role_may(action, actor->role, own))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s node %lld", action,
-						(long long) row.node_id),
+				 errmsg_denied(action, row.node_id),
 				 errdetail("Member \"%s\" has role %s in tailnet \"%s\".",
 						   actor->login, RoleName(actor->role), actor->tailnet)));
 	return row;
@@ -174,7 +206,7 @@ auth_keys_delete_node(PG_FUNCTION_ARGS)
 	RequireWritable(fcinfo);
 	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	SPI_connect();
-	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "delete");
+	node = lock_node(fcinfo, actor, NODE_DELETE);
 	node_id = Int64GetDatum(node.node_id);
 	QueryRun(&delete, &node_id, NULL, false);
 	EventRecord(actor->login, node.tailnet_id, "node.deleted", NULL,
@@ -202,7 +234,7 @@ auth_keys_approve_node(PG_FUNCTION_ARGS)
 	RequireWritable(fcinfo);
 	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
 	SPI_connect();
-	node = lock_node(fcinfo, actor, DEVICE_MANAGERS, "approve");
+	node = lock_node(fcinfo, actor, NODE_APPROVE);
 	node_id = Int64GetDatum(node.node_id);
 	if (QueryRun(&approve, &node_id, NULL, false) > 0)
 		EventRecord(actor->login, node.tailnet_id, "node.approved", NULL,
@@ -239,7 +271,7 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 	disabled = PG_GETARG_BOOL(1);
 
 	SPI_connect();
-	node = lock_node(fcinfo, actor, MANAGERS_AND_OWN_USER, "change key expiry of");
+	node = lock_node(fcinfo, actor, NODE_SET_KEY_EXPIRY);
 	if (node.key_expiry_disabled != disabled)
 	{
 		values[0] = Int64GetDatum(node.node_id);
@@ -259,8 +291,8 @@ auth_keys_set_node_key_expiry(PG_FUNCTION_ARGS)
 /*
  * auth_keys.set_node_tags(node_id bigint, tags text[]) RETURNS void
  *		Replace a node's tags; the node takes the identity of its tags.  A
- *		tagged node cannot drop all its tags: it re-authenticates as a user
- *		instead, as in the seed.  Actor tier.
+ *		tagged node cannot drop all its tags: to belong to a user again, it
+ *		re-authenticates with a key of that user.  Actor tier.
  */
 Datum
 auth_keys_set_node_tags(PG_FUNCTION_ARGS)
@@ -283,7 +315,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	tags = TagsCanonical(PG_GETARG_ARRAYTYPE_P(1), &ntags);
 
 	SPI_connect();
-	node = lock_node(fcinfo, actor, MANAGERS_AND_NETWORK_ADMINS, "tag");
+	node = lock_node(fcinfo, actor, NODE_SET_TAGS);
 	if (ntags == 0)
 	{
 		if (node.tagged)

@@ -45,8 +45,8 @@
  * key", with no detail; after, the detail says whether the key expired,
  * was revoked or was already used.
  *
- * Identity follows the seed: the node belongs to the key's creator, or,
- * when the key has tags, takes the identity of those tags.  Tagged nodes
+ * Identity: the node belongs to the key's creator, or, when the key has
+ * tags, takes the identity of those tags.  Tagged nodes
  * have key expiry disabled.
  *
  * Copyright (c) 2026, auth_keys developers
@@ -84,6 +84,8 @@ PG_FUNCTION_INFO_V1(auth_keys_register_node);
 PG_FUNCTION_INFO_V1(auth_keys_register_node_1_1);
 
 #define REGISTER_COLUMNS 9
+
+static void refuse_key(KeyStatus status) pg_attribute_noreturn();
 
 /*
  * Refuse a key.  KEY_INVALID carries no detail at all: nothing about the key
@@ -144,6 +146,8 @@ use_key(KeyRecord *key, bool counts)
 	/* a key that still looks valid here lost to something unforeseen */
 	refuse_key(status == KEY_VALID ? KEY_USED : status);
 }
+
+static void refuse_foreign_node_key(void) pg_attribute_noreturn();
 
 /* Refuse a node key that another tailnet has enrolled. */
 static void

@@ -214,6 +214,8 @@ OAuthClientOwnsTags(const Actor *actor, ArrayType *tags)
 	return owned;
 }
 
+static void refuse_unproven_token(void) pg_attribute_noreturn();
+
 /* The error for an access token not proven: nothing said about it. */
 static void
 refuse_unproven_token(void)

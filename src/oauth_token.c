@@ -83,6 +83,8 @@ typedef struct GrantClient
 	ArrayType  *tag_array;
 } GrantClient;
 
+static void refuse_unproven(void) pg_attribute_noreturn();
+
 /* The error for a secret not proven: nothing said about it. */
 static void
 refuse_unproven(void)
@@ -207,12 +209,6 @@ describe_tags(const GrantClient *client)
 	return out.data;
 }
 
-static int
-compare_tag_pointers(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /*
  * The tags of the token: the client's when none are asked for, or those
  * asked for, each a tag of the client (invalid_target otherwise); a token
@@ -260,7 +256,7 @@ token_tags(FunctionCallInfo fcinfo, const GrantClient *client, OAuthScopes scope
 						 errdetail("A tag is \"tag:\" followed by a lower-case letter and up to %d more lower-case letters, digits or dashes.",
 								   TAG_NAME_MAX - 1)));
 			if (bsearch(&tag, client->tags, client->ntags, sizeof(char *),
-						compare_tag_pointers) == NULL)
+						pg_qsort_strcmp) == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_OAUTH_INVALID_TARGET),
 						 errmsg("invalid_target: tag \"%s\" is not a tag of the OAuth client", tag),
