@@ -1515,7 +1515,7 @@ CREATE FUNCTION auth_keys.sweep(batch_size integer DEFAULT 1000)
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.sweep(integer) IS
-    'Operator tier: in the caller''s transaction, add up the uses of keys without a limit, purge keys past auth_keys.invalid_key_retention, delete expired OAuth access tokens, remove audit events past auth_keys.event_retention, record node key expiries and remove ephemeral nodes idle past auth_keys.ephemeral_inactivity_timeout, in batches.';
+    'Operator tier: in the caller''s transaction, purge keys past auth_keys.invalid_key_retention, delete expired OAuth access tokens, remove audit events past auth_keys.event_retention, record node key expiries and remove ephemeral nodes idle past auth_keys.ephemeral_inactivity_timeout, in batches (the uses counted for keys without a limit are added to their rows by sweep_in_steps only).';
 
 -- The same sweep, committing after each batch: no transaction of it holds
 -- a snapshot or a lock for longer than a batch takes.  A procedure that

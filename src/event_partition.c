@@ -335,31 +335,20 @@ delete_default_batch(TimestampTz cutoff, int batch_size, const char *actor)
 }
 
 /*
- * EventPartitionsStep
- *		One step of the audit trail's upkeep: make the next missing week
- *		(this one and EVENT_WEEKS_AHEAD more), else remove the oldest
- *		partition past the retention, else delete a batch of the default
- *		partition's expired events.  Adds to *partitions what it removed of
- *		partitions and to *deleted the rows deleted from the default one.
- *		Returns whether there may be more to do.  A database whose events
- *		are not partitioned (version 1.0) keeps its events.
+ * One step on the weeks' partitions: make the next missing week (this one
+ * and EVENT_WEEKS_AHEAD more), else remove the oldest partition past the
+ * retention.  Returns false when there was neither to do; otherwise sets
+ * *more, whether a later step may find more (false when a lock was not
+ * had: the next sweep tries again).
  */
-bool
-EventPartitionsStep(int batch_size, const char *actor, int64 *partitions,
-					int64 *deleted)
+static bool
+partitions_step(const char *actor, int64 *partitions, bool *more)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	TimestampTz this_week = week_start(now);
+	TimestampTz this_week = week_start(GetCurrentTransactionStartTimestamp());
 	TimestampTz cutoff = retention_cutoff();
-	uint64		count;
-	char	  **names;
-	uint64		removed;
+	uint64		count = list_partitions();
+	char	  **names = palloc(sizeof(char *) * Max(count, 1));
 
-	if (get_rel_relkind(SchemaTableRequired("events")) != RELKIND_PARTITIONED_TABLE)
-		return false;
-
-	count = list_partitions();
-	names = palloc(sizeof(char *) * Max(count, 1));
 	for (uint64 i = 0; i < count; i++)
 		names[i] = QueryGetText(i, 1);
 
@@ -372,7 +361,10 @@ EventPartitionsStep(int batch_size, const char *actor, int64 *partitions,
 		for (uint64 i = 0; i < count && !exists; i++)
 			exists = strcmp(names[i], name) == 0;
 		if (!exists)
-			return make_partition(start);
+		{
+			*more = make_partition(start);
+			return true;
+		}
 	}
 
 	if (event_retention_min == 0)
@@ -384,14 +376,44 @@ EventPartitionsStep(int batch_size, const char *actor, int64 *partitions,
 		/* in name order, so oldest first */
 		if (partition_week(names[i], &start) && start + 7 * USECS_PER_DAY <= cutoff)
 		{
-			if (!remove_partition(names[i], start, actor))
-				return false;
-			(*partitions)++;
+			*more = remove_partition(names[i], start, actor);
+			if (*more)
+				(*partitions)++;
 			return true;
 		}
 	}
+	return false;
+}
 
-	removed = delete_default_batch(cutoff, batch_size, actor);
+/*
+ * EventPartitionsStep
+ *		One step of the audit trail's upkeep: a step on the weeks'
+ *		partitions (partitions_step) if there is one to do, else delete a
+ *		batch of the default partition's expired events.  Adds to
+ *		*partitions the partitions removed and to *deleted the rows deleted
+ *		from the default one.  Returns whether there may be more to do.  A
+ *		database whose events are not partitioned (version 1.0) keeps its
+ *		events.
+ *
+ * Without "ddl" (a sweep in its caller's transaction) no partition is made
+ * or removed: the locks that takes on events and events_default would be
+ * held, and every writer of the audit trail kept waiting, until the caller
+ * commits.  Only the default partition's expired events are deleted then.
+ */
+bool
+EventPartitionsStep(int batch_size, const char *actor, bool ddl,
+					int64 *partitions, int64 *deleted)
+{
+	bool		more;
+	uint64		removed;
+
+	if (get_rel_relkind(SchemaTableRequired("events")) != RELKIND_PARTITIONED_TABLE)
+		return false;
+	if (ddl && partitions_step(actor, partitions, &more))
+		return more;
+	if (event_retention_min == 0)
+		return false;
+	removed = delete_default_batch(retention_cutoff(), batch_size, actor);
 	*deleted += removed;
 	return removed == (uint64) batch_size;
 }

@@ -13,7 +13,7 @@
 #define EVENT_PARTITION_H
 
 extern void EventPartitionDefineSettings(void);
-extern bool EventPartitionsStep(int batch_size, const char *actor,
+extern bool EventPartitionsStep(int batch_size, const char *actor, bool ddl,
 								int64 *partitions, int64 *deleted);
 
 #endif							/* EVENT_PARTITION_H */

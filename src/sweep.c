@@ -7,7 +7,11 @@
  * Both run the steps of sweep_run.c.  auth_keys.sweep is a function, so
  * its whole sweep is one transaction: the batches bound the work of each
  * statement, not how long the sweep holds its snapshot and its locks.  It
- * is kept for callers who sweep inside a transaction of their own.
+ * is kept for callers who sweep inside a transaction of their own, and
+ * leaves the uses counted for keys without a limit where they are (in
+ * key_use_counts, which key_list reads): adding them to the keys' rows
+ * would hold those rows, and the registrations with them, until the
+ * caller commits.
  *
  * auth_keys.sweep_in_steps is a procedure that commits after each step,
  * and rests between steps with no snapshot held, so that however large
@@ -85,7 +89,7 @@ auth_keys_sweep(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	run_context = CurrentMemoryContext;
-	run = SweepRunBegin(run_context, CallerRoleDescribe(), batch_size);
+	run = SweepRunBegin(run_context, CallerRoleDescribe(), batch_size, false);
 	step_context = step_context_create(run_context);
 	for (;;)
 	{
@@ -184,7 +188,7 @@ auth_keys_sweep_in_steps(PG_FUNCTION_ARGS)
 	/* SPI's procedure context outlives the transactions of the call */
 	run_context = AllocSetContextCreate(CurrentMemoryContext, "auth_keys sweep",
 										ALLOCSET_DEFAULT_SIZES);
-	run = SweepRunBegin(run_context, CallerRoleDescribe(), batch_size);
+	run = SweepRunBegin(run_context, CallerRoleDescribe(), batch_size, true);
 	step_context = step_context_create(run_context);
 	for (;;)
 	{

@@ -39,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -79,14 +80,14 @@ SweepExpiriesStep(TimestampTz sweep_start, int batch_size, const char *actor,
 		" ON CONFLICT (singleton) DO NOTHING",
 		0, {InvalidOid}
 	};
-	static SqlStatement lock_state = {
+	static SqlStatement read_state = {
 		"SELECT node_key_expiries_through, node_key_expiries_through_node_id"
-		"  FROM auth_keys.sweep_state FOR UPDATE SKIP LOCKED",
+		"  FROM auth_keys.sweep_state",
 		0, {InvalidOid}
 	};
-	static SqlStatement lock_state_1_0 = {
+	static SqlStatement read_state_1_0 = {
 		"SELECT node_key_expiries_through, 9223372036854775807::pg_catalog.int8"
-		"  FROM auth_keys.sweep_state FOR UPDATE SKIP LOCKED",
+		"  FROM auth_keys.sweep_state",
 		0, {InvalidOid}
 	};
 	static SqlStatement expired = {
@@ -115,9 +116,16 @@ SweepExpiriesStep(TimestampTz sweep_start, int batch_size, const char *actor,
 	TimestampTz through;
 	int64		through_node_id;
 
+	/*
+	 * One sweep at a time records expiries; the others leave them to it.
+	 * ExclusiveLock, taken without waiting, conflicts with itself and with
+	 * writes (the first sweep's insert of the row too), not with reads.
+	 */
+	if (!ConditionalLockRelationOid(SchemaTableRequired("sweep_state"), ExclusiveLock))
+		return false;
 	QueryRun(&ensure_state, NULL, NULL, false);
-	if (QueryRun(batched ? &lock_state : &lock_state_1_0, NULL, NULL, false) == 0)
-		return false;			/* another sweep is at work on them */
+	if (QueryRun(batched ? &read_state : &read_state_1_0, NULL, NULL, false) != 1)
+		elog(ERROR, "auth_keys.sweep_state must hold one row");
 	through = DatumGetTimestampTz(QueryGetNotNull(0, 1));
 	through_node_id = DatumGetInt64(QueryGetNotNull(0, 2));
 
@@ -183,10 +191,14 @@ SweepNodesMayRemove(int64 timeout_usecs)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz since;
 	Datum		start = TimestampTzGetDatum(PgStartTime);
+	Oid			server_run = SchemaTable("server_run");
 
 	/* a 1.0 database has no server_run: the postmaster's start tells */
-	if (!OidIsValid(SchemaTable("server_run")))
+	if (!OidIsValid(server_run))
 		since = PgStartTime;
+	/* another sweep is writing the row: removing nothing now is safe */
+	else if (!ConditionalLockRelationOid(server_run, ExclusiveLock))
+		return false;
 	else if (QueryRun(&read_run, NULL, NULL, false) == 1 &&
 			 DatumGetTimestampTz(QueryGetNotNull(0, 2)) == PgStartTime)
 		since = DatumGetTimestampTz(QueryGetNotNull(0, 1));

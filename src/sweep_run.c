@@ -3,8 +3,10 @@
  * sweep_run.c
  *	  A sweep as a sequence of steps, each a batch of bounded work.
  *
- * A sweep adds the uses counted for keys without a limit to their rows,
- * purges keys past auth_keys.invalid_key_retention, deletes expired OAuth
+ * A sweep adds the uses counted for keys without a limit to their rows
+ * (only a sweep that commits after each step: adding them locks the keys'
+ * rows, which registrations with those keys would wait for until the
+ * sweep's commit), purges keys past auth_keys.invalid_key_retention, deletes expired OAuth
  * access tokens, keeps the audit trail's partitions (event_partition.c),
  * records node key expiries and removes ephemeral nodes that stopped
  * sending heartbeats (sweep_nodes.c), in that order.  Each step does one
@@ -137,10 +139,12 @@ remove_keys(Datum ids, TimestampTz cutoff, EventBatch *events, void *state)
 /*
  * SweepRunBegin
  *		A sweep by "actor", in batches of batch_size, allocated in "context"
- *		(which must outlive the sweep's transactions).
+ *		(which must outlive the sweep's transactions); "commits" when the
+ *		caller commits after each step.
  */
 SweepRun *
-SweepRunBegin(MemoryContext context, const char *actor, int batch_size)
+SweepRunBegin(MemoryContext context, const char *actor, int batch_size,
+			  bool commits)
 {
 	SweepRun   *run = MemoryContextAllocZero(context, sizeof(SweepRun));
 
@@ -148,7 +152,8 @@ SweepRunBegin(MemoryContext context, const char *actor, int batch_size)
 	run->actor = MemoryContextStrdup(context, actor);
 	run->batch_size = batch_size;
 	run->started_at = GetCurrentTransactionStartTimestamp();
-	run->stage = SWEEP_STAGE_USES;
+	run->commits = commits;
+	run->stage = commits ? SWEEP_STAGE_USES : SWEEP_STAGE_KEYS;
 	run->keys_phase.rows = SWEEP_KEYS;
 	run->keys_phase.pick = pick_keys;
 	run->keys_phase.remove = remove_keys;
@@ -194,7 +199,7 @@ SweepRunStep(SweepRun *run, bool *full_batch)
 			*full_batch = more;
 			break;
 		case SWEEP_STAGE_EVENTS:
-			more = EventPartitionsStep(run->batch_size, run->actor,
+			more = EventPartitionsStep(run->batch_size, run->actor, run->commits,
 									   &run->counts.event_weeks_removed,
 									   &run->counts.events_deleted);
 			*full_batch = more;

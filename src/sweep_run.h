@@ -54,6 +54,7 @@ typedef struct SweepRun
 	int			batch_size;
 	TimestampTz started_at;
 	SweepStage	stage;
+	bool		commits;		/* commits after each step (sweep_in_steps) */
 	bool		nodes_ready;	/* the node phase is set up */
 	SweepPhase	keys_phase;
 	SweepPhase	nodes_phase;
@@ -64,7 +65,8 @@ typedef struct SweepRun
 } SweepRun;
 
 extern void SweepRequireBatchSize(int batch_size);
-extern SweepRun *SweepRunBegin(MemoryContext context, const char *actor, int batch_size);
+extern SweepRun *SweepRunBegin(MemoryContext context, const char *actor,
+							   int batch_size, bool commits);
 extern bool SweepRunStep(SweepRun *run, bool *full_batch);
 extern void SweepRunRest(void);
 extern void SweepRunRecord(const SweepRun *run);
