@@ -29,30 +29,30 @@
 CREATE TYPE auth_keys.nodekey;
 
 CREATE FUNCTION auth_keys.nodekey_in(pg_catalog.cstring)
-RETURNS auth_keys.nodekey
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_in'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS auth_keys.nodekey
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_in'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_in(cstring) IS
     'Input function of type nodekey: "nodekey:" and 64 hexadecimal digits, in either case.';
 
 CREATE FUNCTION auth_keys.nodekey_out(auth_keys.nodekey)
-RETURNS pg_catalog.cstring
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_out'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS pg_catalog.cstring
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_out'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_out(auth_keys.nodekey) IS
     'Output function of type nodekey: "nodekey:" and 64 lower-case hexadecimal digits.';
 
 CREATE FUNCTION auth_keys.nodekey_recv(pg_catalog.internal)
-RETURNS auth_keys.nodekey
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_recv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS auth_keys.nodekey
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_recv'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_recv(internal) IS
     'Binary input function of type nodekey: exactly 32 bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_send(auth_keys.nodekey)
-RETURNS pg_catalog.bytea
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_send'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS pg_catalog.bytea
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_send'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_send(auth_keys.nodekey) IS
     'Binary output function of type nodekey: the 32 bytes.';
 
@@ -71,66 +71,66 @@ COMMENT ON TYPE auth_keys.nodekey IS
 -- Comparison functions.  They cannot fail and reveal nothing but their
 -- result, so they are LEAKPROOF and can be used under row-level security.
 CREATE FUNCTION auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_eq'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_eq'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_eq(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is equal to the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ne'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ne'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_ne(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is not equal to the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_lt'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_lt'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_lt(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is less than the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_le'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_le'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_le(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is less than or equal to the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_gt'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_gt'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_gt(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is greater than the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.bool
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ge'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_ge'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_ge(auth_keys.nodekey, auth_keys.nodekey) IS
     'Whether the first node key is greater than or equal to the second, comparing their bytes.';
 
 CREATE FUNCTION auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey)
-RETURNS pg_catalog.int4
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_cmp'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    RETURNS pg_catalog.int4
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_cmp'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION auth_keys.nodekey_cmp(auth_keys.nodekey, auth_keys.nodekey) IS
     'B-tree comparison of two node keys by their bytes: -1, 0 or 1.';
 
 -- Hash support functions.
 CREATE FUNCTION auth_keys.nodekey_hash(auth_keys.nodekey)
-RETURNS pg_catalog.int4
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS pg_catalog.int4
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_hash(auth_keys.nodekey) IS
     'Hash of a node key, for hash indexes and hash joins.';
 
 CREATE FUNCTION auth_keys.nodekey_hash_extended(auth_keys.nodekey, pg_catalog.int8)
-RETURNS pg_catalog.int8
-AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash_extended'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    RETURNS pg_catalog.int8
+    AS 'MODULE_PATHNAME', 'auth_keys_nodekey_hash_extended'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.nodekey_hash_extended(auth_keys.nodekey, int8) IS
     'Seeded 64-bit hash of a node key, for hash partitioning.';
 
@@ -229,31 +229,36 @@ COMMENT ON OPERATOR CLASS auth_keys.nodekey_hash_ops USING hash IS
 -- Rules of names and tags, for the CHECK constraints of the tables
 --------------------------------------------------------------------------
 
-CREATE FUNCTION auth_keys.tag_is_valid(tag text) RETURNS boolean
+CREATE FUNCTION auth_keys.tag_is_valid(tag text)
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_tag_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.tag_is_valid(text) IS
     'Whether a text is a well-formed tag: "tag:", a lower-case letter, then up to 62 lower-case letters, digits or dashes.';
 
-CREATE FUNCTION auth_keys.tags_are_valid(tags text[]) RETURNS boolean
+CREATE FUNCTION auth_keys.tags_are_valid(tags text[])
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_tags_are_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.tags_are_valid(text[]) IS
     'Whether every element of an array is a well-formed tag, with no NULL among them (the CHECK constraints of keys and nodes).';
 
-CREATE FUNCTION auth_keys.tailnet_name_is_valid(name text) RETURNS boolean
+CREATE FUNCTION auth_keys.tailnet_name_is_valid(name text)
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_tailnet_name_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.tailnet_name_is_valid(text) IS
     'Whether a text is a valid tailnet name: 1 to 100 bytes, no space, control or invisible character (judged as Unicode code points in every encoding).';
 
-CREATE FUNCTION auth_keys.login_is_valid(login text) RETURNS boolean
+CREATE FUNCTION auth_keys.login_is_valid(login text)
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_login_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.login_is_valid(text) IS
     'Whether a text is a valid login: 1 to 255 bytes, no space, control or invisible character (judged as Unicode code points in every encoding), not starting with tag:, autogroup: or role:.';
 
-CREATE FUNCTION auth_keys.hostname_is_valid(hostname text) RETURNS boolean
+CREATE FUNCTION auth_keys.hostname_is_valid(hostname text)
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_hostname_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.hostname_is_valid(text) IS
@@ -444,7 +449,8 @@ CREATE INDEX keys_invalid_at_idx ON auth_keys.keys (invalid_at);
 CREATE INDEX keys_oauth_client_idx ON auth_keys.keys (oauth_client_id)
     WHERE oauth_client_id IS NOT NULL;
 
-CREATE FUNCTION auth_keys.keys_guard() RETURNS trigger
+CREATE FUNCTION auth_keys.keys_guard()
+    RETURNS trigger
     AS 'MODULE_PATHNAME', 'auth_keys_keys_guard'
     LANGUAGE C;
 COMMENT ON FUNCTION auth_keys.keys_guard() IS
@@ -530,7 +536,8 @@ CREATE INDEX nodes_ephemeral_idx ON auth_keys.nodes (node_id) WHERE ephemeral;
 -- (expiry, node_id) order, a batch at a time
 CREATE INDEX nodes_key_expiry_idx ON auth_keys.nodes (node_key_expires_at, node_id);
 
-CREATE FUNCTION auth_keys.nodes_guard() RETURNS trigger
+CREATE FUNCTION auth_keys.nodes_guard()
+    RETURNS trigger
     AS 'MODULE_PATHNAME', 'auth_keys_nodes_guard'
     LANGUAGE C;
 COMMENT ON FUNCTION auth_keys.nodes_guard() IS
@@ -806,28 +813,32 @@ SELECT pg_catalog.pg_extension_config_dump('auth_keys.sweep_log_sweep_id_seq', '
 -- which the caller may not, hence SECURITY DEFINER; each returns only what
 -- concerns the caller.  PARALLEL RESTRICTED: the actor lives in the leader's
 -- memory, not in parallel workers'.
-CREATE FUNCTION auth_keys.actor_tailnet_id() RETURNS bigint
+CREATE FUNCTION auth_keys.actor_tailnet_id()
+    RETURNS bigint
     AS 'MODULE_PATHNAME', 'auth_keys_actor_tailnet_id'
     LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.actor_tailnet_id() IS
     'The acting member''s tailnet, or NULL when no member acts in this transaction; row-level security compares each row with it.';
 
-CREATE FUNCTION auth_keys.actor_login() RETURNS text
+CREATE FUNCTION auth_keys.actor_login()
+    RETURNS text
     AS 'MODULE_PATHNAME', 'auth_keys_actor_login'
     LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.actor_login() IS
     'The acting member''s login, or NULL when no member acts in this transaction.';
 
-CREATE FUNCTION auth_keys.actor_sees_all_keys() RETURNS boolean
+CREATE FUNCTION auth_keys.actor_sees_all_keys()
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_actor_sees_all_keys'
     LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.actor_sees_all_keys() IS
     'Whether the acting member sees every key of the tailnet (owner, admin, auditor) rather than only their own.';
 
-CREATE FUNCTION auth_keys.actor_sees_all_nodes() RETURNS boolean
+CREATE FUNCTION auth_keys.actor_sees_all_nodes()
+    RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_actor_sees_all_nodes'
     LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
@@ -837,7 +848,8 @@ COMMENT ON FUNCTION auth_keys.actor_sees_all_nodes() IS
 -- What an acting client sees, for row-level security and the views: a
 -- client is no member (actor_tailnet_id and actor_login are NULL for it),
 -- and its scopes open the keys that clients minted and the nodes.
-CREATE FUNCTION auth_keys.actor_client_tailnet_id(scope text) RETURNS bigint
+CREATE FUNCTION auth_keys.actor_client_tailnet_id(scope text)
+    RETURNS bigint
     AS 'MODULE_PATHNAME', 'auth_keys_actor_client_tailnet_id'
     LANGUAGE C STABLE PARALLEL RESTRICTED SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
@@ -848,13 +860,15 @@ COMMENT ON FUNCTION auth_keys.actor_client_tailnet_id(text) IS
 -- SQL-standard bodies, so they are bound at creation; simple expressions,
 -- so the planner inlines them and "tailnet_id = actor_tailnet_id()" (a
 -- stable function) can use the tailnet indexes.
-CREATE FUNCTION auth_keys.tailnet_visible(tailnet_id bigint) RETURNS boolean
+CREATE FUNCTION auth_keys.tailnet_visible(tailnet_id bigint)
+    RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id();
 COMMENT ON FUNCTION auth_keys.tailnet_visible(bigint) IS
     'Row-level security: whether a row of this tailnet is the actor''s.';
 
-CREATE FUNCTION auth_keys.key_visible(tailnet_id bigint, created_by text) RETURNS boolean
+CREATE FUNCTION auth_keys.key_visible(tailnet_id bigint, created_by text)
+    RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
        AND (auth_keys.actor_sees_all_keys()
@@ -864,7 +878,8 @@ COMMENT ON FUNCTION auth_keys.key_visible(bigint, text) IS
 
 -- owners, admins, IT and network admins and auditors see every node;
 -- other members their own
-CREATE FUNCTION auth_keys.node_visible(tailnet_id bigint, user_login text) RETURNS boolean
+CREATE FUNCTION auth_keys.node_visible(tailnet_id bigint, user_login text)
+    RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     RETURN tailnet_id OPERATOR(pg_catalog.=) auth_keys.actor_tailnet_id()
        AND (auth_keys.actor_sees_all_nodes()
@@ -873,7 +888,8 @@ COMMENT ON FUNCTION auth_keys.node_visible(bigint, text) IS
     'Row-level security for nodes: the actor''s tailnet, and the actor''s own nodes unless the actor sees all nodes.';
 
 CREATE FUNCTION auth_keys.key_row_visible(tailnet_id bigint, created_by text,
-                                          oauth_client_id text) RETURNS boolean
+                                          oauth_client_id text)
+    RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     RETURN auth_keys.key_visible(tailnet_id, created_by)
         OR (oauth_client_id IS NOT NULL
@@ -882,7 +898,8 @@ CREATE FUNCTION auth_keys.key_row_visible(tailnet_id bigint, created_by text,
 COMMENT ON FUNCTION auth_keys.key_row_visible(bigint, text, text) IS
     'Row-level security for keys: as key_visible, and the keys that OAuth clients minted for an OAuth client with scope auth_keys or auth_keys:read.';
 
-CREATE FUNCTION auth_keys.node_row_visible(tailnet_id bigint, user_login text) RETURNS boolean
+CREATE FUNCTION auth_keys.node_row_visible(tailnet_id bigint, user_login text)
+    RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     RETURN auth_keys.node_visible(tailnet_id, user_login)
         OR tailnet_id OPERATOR(pg_catalog.=)
@@ -963,7 +980,8 @@ CREATE POLICY visible_nodes ON auth_keys.lock_node_signatures
 --------------------------------------------------------------------------
 
 CREATE FUNCTION auth_keys.key_status(revoked_at timestamptz, used_up_at timestamptz,
-                                     expires_at timestamptz) RETURNS text
+                                     expires_at timestamptz)
+    RETURNS text
     AS 'MODULE_PATHNAME', 'auth_keys_key_status'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.key_status(timestamptz, timestamptz, timestamptz) IS
@@ -1034,7 +1052,7 @@ COMMENT ON FUNCTION auth_keys.key_list_rows() IS
     'The rows of view key_list: the keys of the actor''s tailnet that the actor may see.';
 
 CREATE VIEW auth_keys.key_list AS
-SELECT * FROM auth_keys.key_list_rows();
+    SELECT * FROM auth_keys.key_list_rows();
 COMMENT ON VIEW auth_keys.key_list IS
     'The actor''s view of the keys of their tailnet (all of them for owners, admins and auditors; their own for others; those OAuth clients minted for a client), never a hash or a secret.';
 COMMENT ON COLUMN auth_keys.key_list.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -1086,7 +1104,7 @@ COMMENT ON FUNCTION auth_keys.node_list_rows() IS
     'The rows of view node_list: the nodes of the actor''s tailnet that the actor may see.';
 
 CREATE VIEW auth_keys.node_list AS
-SELECT * FROM auth_keys.node_list_rows();
+    SELECT * FROM auth_keys.node_list_rows();
 COMMENT ON VIEW auth_keys.node_list IS
     'The actor''s view of the nodes of their tailnet (all of them for roles that manage or see devices; their own for others).';
 COMMENT ON COLUMN auth_keys.node_list.node_id IS 'Identifier of the node.';
@@ -1105,7 +1123,8 @@ COMMENT ON COLUMN auth_keys.node_list.last_seen_at IS 'The node''s last heartbea
 COMMENT ON COLUMN auth_keys.node_list.status IS 'needs_approval, key_expired or active.';
 COMMENT ON COLUMN auth_keys.node_list.lock_status IS 'not_locked, unsigned, signed, or key_removed (signed by a key the authority no longer trusts).';
 
-CREATE FUNCTION auth_keys.invalid_key_retention() RETURNS interval
+CREATE FUNCTION auth_keys.invalid_key_retention()
+    RETURNS interval
     AS 'MODULE_PATHNAME', 'auth_keys_invalid_key_retention'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION auth_keys.invalid_key_retention() IS
@@ -1134,7 +1153,7 @@ COMMENT ON FUNCTION auth_keys.recent_invalid_key_rows() IS
     'The rows of view recent_invalid_keys: keys of the actor''s tailnet that the actor may see and that stopped being valid within the retention.';
 
 CREATE VIEW auth_keys.recent_invalid_keys AS
-SELECT * FROM auth_keys.recent_invalid_key_rows();
+    SELECT * FROM auth_keys.recent_invalid_key_rows();
 COMMENT ON VIEW auth_keys.recent_invalid_keys IS
     'Keys of the actor''s tailnet that stopped being valid less than auth_keys.invalid_key_retention ago, until a sweep purges them.';
 COMMENT ON COLUMN auth_keys.recent_invalid_keys.key_id IS 'The key id: 12 base62 characters, the part of the key shown in lists.';
@@ -1161,7 +1180,7 @@ COMMENT ON FUNCTION auth_keys.member_list_rows() IS
     'The rows of view member_list: the members of the actor''s tailnet.';
 
 CREATE VIEW auth_keys.member_list AS
-SELECT * FROM auth_keys.member_list_rows();
+    SELECT * FROM auth_keys.member_list_rows();
 COMMENT ON VIEW auth_keys.member_list IS
     'The members of the actor''s tailnet and their roles.';
 COMMENT ON COLUMN auth_keys.member_list.tailnet IS 'Name of the member''s tailnet.';
@@ -1182,7 +1201,7 @@ COMMENT ON FUNCTION auth_keys.tag_list_rows() IS
     'The rows of view tag_list: the tags defined in the actor''s tailnet.';
 
 CREATE VIEW auth_keys.tag_list AS
-SELECT * FROM auth_keys.tag_list_rows();
+    SELECT * FROM auth_keys.tag_list_rows();
 COMMENT ON VIEW auth_keys.tag_list IS
     'The tags defined in the actor''s tailnet, with who may apply them.';
 COMMENT ON COLUMN auth_keys.tag_list.tailnet IS 'Name of the tag''s tailnet.';
@@ -1204,7 +1223,7 @@ COMMENT ON FUNCTION auth_keys.event_list_rows() IS
     'The rows of view event_list: the audit events of the actor''s tailnet that the actor may see.';
 
 CREATE VIEW auth_keys.event_list AS
-SELECT * FROM auth_keys.event_list_rows();
+    SELECT * FROM auth_keys.event_list_rows();
 COMMENT ON VIEW auth_keys.event_list IS
     'The audit trail of the actor''s tailnet: all of it for owners, admins and auditors, what they did themselves for others.';
 COMMENT ON COLUMN auth_keys.event_list.event_id IS 'Identifier of the event, in the order events were recorded.';
@@ -1230,7 +1249,7 @@ COMMENT ON FUNCTION auth_keys.tailnet_settings_rows() IS
     'The row of view tailnet_settings: the actor''s tailnet.';
 
 CREATE VIEW auth_keys.tailnet_settings AS
-SELECT * FROM auth_keys.tailnet_settings_rows();
+    SELECT * FROM auth_keys.tailnet_settings_rows();
 COMMENT ON VIEW auth_keys.tailnet_settings IS
     'The actor''s tailnet and its settings, one row.';
 COMMENT ON COLUMN auth_keys.tailnet_settings.tailnet IS 'Name of the tailnet.';
@@ -1268,7 +1287,7 @@ COMMENT ON FUNCTION auth_keys.oauth_client_list_rows() IS
     'The rows of view oauth_client_list: the OAuth clients of the actor''s tailnet that the actor may see.';
 
 CREATE VIEW auth_keys.oauth_client_list AS
-SELECT * FROM auth_keys.oauth_client_list_rows();
+    SELECT * FROM auth_keys.oauth_client_list_rows();
 COMMENT ON VIEW auth_keys.oauth_client_list IS
     'The OAuth clients of the actor''s tailnet (all of them for owners, admins and auditors; those they created for others), never a secret or a hash.';
 COMMENT ON COLUMN auth_keys.oauth_client_list.client_id IS 'The client id: 12 base62 characters, the part of the secret shown in lists.';
@@ -1319,7 +1338,7 @@ COMMENT ON FUNCTION auth_keys.lock_key_rows() IS
     'The rows of view lock_keys: the keys trusted at the head of the actor''s tailnet.';
 
 CREATE VIEW auth_keys.lock_keys AS
-SELECT * FROM auth_keys.lock_key_rows();
+    SELECT * FROM auth_keys.lock_key_rows();
 COMMENT ON VIEW auth_keys.lock_keys IS
     'The keys the authority of the actor''s tailnet trusts at its head, with their votes and meta.';
 COMMENT ON COLUMN auth_keys.lock_keys.tailnet IS 'Name of the tailnet.';
@@ -1362,7 +1381,7 @@ COMMENT ON FUNCTION auth_keys.lock_stale_key_rows() IS
     'The rows of view lock_stale_keys: lock keys of the actor''s tailnet whose pre-signed auth key can no longer enrol anyone.';
 
 CREATE VIEW auth_keys.lock_stale_keys AS
-SELECT * FROM auth_keys.lock_stale_key_rows();
+    SELECT * FROM auth_keys.lock_stale_key_rows();
 COMMENT ON VIEW auth_keys.lock_stale_keys IS
     'Lock keys of pre-signed auth keys that can no longer enrol anyone (their auth key is revoked, expired, used up or gone): candidates for removal from the authority, from a signing node.';
 COMMENT ON COLUMN auth_keys.lock_stale_keys.tailnet IS 'Name of the tailnet.';
@@ -1383,32 +1402,33 @@ CREATE FUNCTION auth_keys.tailnet_list_rows()
                    node_key_expiry interval, created_at timestamptz, members bigint,
                    owners bigint, tags bigint, valid_keys bigint, nodes bigint,
                    nodes_awaiting_approval bigint)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-SELECT t.tailnet_id, t.name, t.device_approval, t.node_key_expiry, t.created_at,
-       (SELECT pg_catalog.count(*) FROM auth_keys.members m
-         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS members,
-       (SELECT pg_catalog.count(*) FROM auth_keys.members m
-         WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
-           AND m.role OPERATOR(pg_catalog.=) 'owner') AS owners,
-       (SELECT pg_catalog.count(*) FROM auth_keys.tag_owners g
-         WHERE g.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS tags,
-       (SELECT pg_catalog.count(*) FROM auth_keys.keys k
-         WHERE k.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
-           AND k.invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS valid_keys,
-       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
-         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS nodes,
-       (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
-         WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
-           AND NOT n.authorized) AS nodes_awaiting_approval
-  FROM auth_keys.tailnets t
- ORDER BY t.tailnet_id;
+    SELECT t.tailnet_id, t.name, t.device_approval, t.node_key_expiry, t.created_at,
+           (SELECT pg_catalog.count(*) FROM auth_keys.members m
+             WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS members,
+           (SELECT pg_catalog.count(*) FROM auth_keys.members m
+             WHERE m.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+               AND m.role OPERATOR(pg_catalog.=) 'owner') AS owners,
+           (SELECT pg_catalog.count(*) FROM auth_keys.tag_owners g
+             WHERE g.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS tags,
+           (SELECT pg_catalog.count(*) FROM auth_keys.keys k
+             WHERE k.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+               AND k.invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS valid_keys,
+           (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+             WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id) AS nodes,
+           (SELECT pg_catalog.count(*) FROM auth_keys.nodes n
+             WHERE n.tailnet_id OPERATOR(pg_catalog.=) t.tailnet_id
+               AND NOT n.authorized) AS nodes_awaiting_approval
+      FROM auth_keys.tailnets t
+     ORDER BY t.tailnet_id;
 END;
 COMMENT ON FUNCTION auth_keys.tailnet_list_rows() IS
     'Operator tier: the rows of view tailnet_list, past row-level security.';
 
 CREATE VIEW auth_keys.tailnet_list WITH (security_invoker = true) AS
-SELECT * FROM auth_keys.tailnet_list_rows();
+    SELECT * FROM auth_keys.tailnet_list_rows();
 COMMENT ON VIEW auth_keys.tailnet_list IS
     'Operator tier: every tailnet with its settings and counts, without acting in any.';
 COMMENT ON COLUMN auth_keys.tailnet_list.tailnet_id IS 'Identifier of the tailnet.';
@@ -1427,27 +1447,28 @@ CREATE FUNCTION auth_keys.tailnet_deletion_rows()
     RETURNS TABLE (event_id bigint, deleted_at timestamptz, deleted_by text,
                    tailnet_id bigint, name text, created_at timestamptz, members bigint,
                    tags bigint, keys bigint, nodes bigint, events bigint)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-SELECT e.event_id, e.at AS deleted_at, e.actor AS deleted_by,
-       (e.detail OPERATOR(pg_catalog.->>) 'tailnet_id')::pg_catalog.int8 AS tailnet_id,
-       e.detail OPERATOR(pg_catalog.->>) 'name' AS name,
-       (e.detail OPERATOR(pg_catalog.->>) 'created_at')::pg_catalog.timestamptz AS created_at,
-       (e.detail OPERATOR(pg_catalog.->>) 'members')::pg_catalog.int8 AS members,
-       (e.detail OPERATOR(pg_catalog.->>) 'tags')::pg_catalog.int8 AS tags,
-       (e.detail OPERATOR(pg_catalog.->>) 'keys')::pg_catalog.int8 AS keys,
-       (e.detail OPERATOR(pg_catalog.->>) 'nodes')::pg_catalog.int8 AS nodes,
-       (e.detail OPERATOR(pg_catalog.->>) 'events')::pg_catalog.int8 AS events
-  FROM auth_keys.events e
- WHERE e.tailnet_id IS NULL
-   AND e.action OPERATOR(pg_catalog.=) 'tailnet.deleted'
- ORDER BY e.event_id;
+    SELECT e.event_id, e.at AS deleted_at, e.actor AS deleted_by,
+           (e.detail OPERATOR(pg_catalog.->>) 'tailnet_id')::pg_catalog.int8 AS tailnet_id,
+           e.detail OPERATOR(pg_catalog.->>) 'name' AS name,
+           (e.detail OPERATOR(pg_catalog.->>) 'created_at')::pg_catalog.timestamptz AS created_at,
+           (e.detail OPERATOR(pg_catalog.->>) 'members')::pg_catalog.int8 AS members,
+           (e.detail OPERATOR(pg_catalog.->>) 'tags')::pg_catalog.int8 AS tags,
+           (e.detail OPERATOR(pg_catalog.->>) 'keys')::pg_catalog.int8 AS keys,
+           (e.detail OPERATOR(pg_catalog.->>) 'nodes')::pg_catalog.int8 AS nodes,
+           (e.detail OPERATOR(pg_catalog.->>) 'events')::pg_catalog.int8 AS events
+      FROM auth_keys.events e
+     WHERE e.tailnet_id IS NULL
+       AND e.action OPERATOR(pg_catalog.=) 'tailnet.deleted'
+     ORDER BY e.event_id;
 END;
 COMMENT ON FUNCTION auth_keys.tailnet_deletion_rows() IS
     'Operator tier: the rows of view tailnet_deletions, past row-level security.';
 
 CREATE VIEW auth_keys.tailnet_deletions WITH (security_invoker = true) AS
-SELECT * FROM auth_keys.tailnet_deletion_rows();
+    SELECT * FROM auth_keys.tailnet_deletion_rows();
 COMMENT ON VIEW auth_keys.tailnet_deletions IS
     'Operator tier: the record of every deleted tailnet (the tailnet.deleted events), with what it held.';
 COMMENT ON COLUMN auth_keys.tailnet_deletions.event_id IS 'The tailnet.deleted event.';
@@ -1470,7 +1491,8 @@ CREATE FUNCTION auth_keys.create_tailnet(name text, device_approval boolean DEFA
                                          node_key_expiry interval DEFAULT '180 days')
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'auth_keys_create_tailnet'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.create_tailnet(text, boolean, interval) IS
     'Operator tier: create a tailnet (a tenant) and return its id; name of 1 to 100 bytes, node key expiry of 1 to 180 days.';
 
@@ -1478,21 +1500,24 @@ CREATE FUNCTION auth_keys.set_member(tailnet text, login text, role text,
                                      db_role name DEFAULT NULL)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_set_member'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.set_member(text, text, text, name) IS
     'Operator tier: add a member to a tailnet or change their role (owner, admin, it_admin, network_admin, billing_admin, auditor, member) and the database role mapped to them.';
 
 CREATE FUNCTION auth_keys.remove_member(tailnet text, login text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_remove_member'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.remove_member(text, text) IS
     'Operator tier: remove a member from a tailnet, revoking their keys that are still valid; their nodes stay.';
 
 CREATE FUNCTION auth_keys.set_tag_owners(tailnet text, tag text, owners text[])
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_set_tag_owners'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.set_tag_owners(text, text, text[]) IS
     'Operator tier: define or redefine a tag of a tailnet with its owners (member logins, autogroup:admin, or other tags).';
 
@@ -1501,14 +1526,16 @@ CREATE FUNCTION auth_keys.configure_tailnet(tailnet text, device_approval boolea
                                             node_key_expiry interval DEFAULT NULL)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_configure_tailnet'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.configure_tailnet(text, boolean, interval) IS
     'Change a tailnet''s device approval and node key expiry (NULL keeps a setting): operators for any tailnet, owners and admins for their own.';
 
 CREATE FUNCTION auth_keys.act_as(tailnet text, login text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_act_as'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.act_as(text, text) IS
     'Make a member the actor until the end of the current transaction; held in backend memory, wiped at commit and abort.';
 
@@ -1516,7 +1543,8 @@ COMMENT ON FUNCTION auth_keys.act_as(text, text) IS
 CREATE FUNCTION auth_keys.delete_tailnet(name text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_delete_tailnet'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.delete_tailnet(text) IS
     'Operator tier: remove a tailnet and everything in it (members, tags, keys, nodes, events), leaving a tailnet.deleted event (see tailnet_deletions).';
 
@@ -1533,7 +1561,8 @@ CREATE FUNCTION auth_keys.create_key(reusable boolean DEFAULT false,
                                      max_uses integer DEFAULT NULL)
     RETURNS TABLE (key_id text, key text, expires_at timestamptz)
     AS 'MODULE_PATHNAME', 'auth_keys_create_key'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.create_key(boolean, boolean, boolean, text[], interval, text, integer) IS
     'Actor tier: generate an authentication key (one-off or reusable, ephemeral, pre-approved, tagged, 1 to 90 days); the full key is returned here and never again.';
@@ -1541,35 +1570,40 @@ COMMENT ON FUNCTION auth_keys.create_key(boolean, boolean, boolean, text[], inte
 CREATE FUNCTION auth_keys.revoke_key(key_id text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_revoke_key'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.revoke_key(text) IS
     'Actor tier: revoke a key the actor generated; nodes it enrolled stay authorized.';
 
 CREATE FUNCTION auth_keys.delete_node(node_id bigint)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_delete_node'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.delete_node(bigint) IS
     'Actor tier: delete a node, which deauthorizes it; the key that enrolled it stays used.';
 
 CREATE FUNCTION auth_keys.approve_node(node_id bigint)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_approve_node'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.approve_node(bigint) IS
     'Actor tier: authorize a node that waits for device approval.';
 
 CREATE FUNCTION auth_keys.set_node_key_expiry(node_id bigint, disabled boolean)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_set_node_key_expiry'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.set_node_key_expiry(bigint, boolean) IS
     'Actor tier: disable a node''s key expiry, or enable it again for a new period of the tailnet''s node key expiry.';
 
 CREATE FUNCTION auth_keys.set_node_tags(node_id bigint, tags text[])
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_set_node_tags'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.set_node_tags(bigint, text[]) IS
     'Actor tier: give a node tags (it then takes their identity); its key expiry setting does not change.';
 
@@ -1583,7 +1617,8 @@ CREATE FUNCTION auth_keys.create_oauth_client(scopes text[], tags text[] DEFAULT
                                               description text DEFAULT NULL)
     RETURNS TABLE (client_id text, secret text)
     AS 'MODULE_PATHNAME', 'auth_keys_create_oauth_client'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.create_oauth_client(text[], text[], text) IS
     'Actor tier: create an OAuth client of the actor''s tailnet with scopes and tags (required with auth_keys and devices:core); the secret is returned here and never again.';
@@ -1591,7 +1626,8 @@ COMMENT ON FUNCTION auth_keys.create_oauth_client(text[], text[], text) IS
 CREATE FUNCTION auth_keys.revoke_oauth_client(client_id text, revoke_keys boolean DEFAULT false)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_revoke_oauth_client'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.revoke_oauth_client(text, boolean) IS
     'Actor tier: revoke an OAuth client, which ends its access tokens at once; its keys stay valid unless revoke_keys revokes them too.';
 
@@ -1603,7 +1639,8 @@ CREATE FUNCTION auth_keys.oauth_token(secret text, scopes text[] DEFAULT NULL,
     RETURNS TABLE (access_token text, token_type text, expires_in integer,
                    scopes text[], tags text[])
     AS 'MODULE_PATHNAME', 'auth_keys_oauth_token'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.oauth_token(text, text[], text[]) IS
@@ -1612,7 +1649,8 @@ COMMENT ON FUNCTION auth_keys.oauth_token(text, text[], text[]) IS
 CREATE FUNCTION auth_keys.act_as_token(access_token text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_act_as_token'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     SET log_min_error_statement = panic;
 COMMENT ON FUNCTION auth_keys.act_as_token(text) IS
     'Delegate tier: make the OAuth client of an access token the actor until the end of the current transaction, bounded by the token''s scopes and tags.';
@@ -1630,7 +1668,8 @@ CREATE FUNCTION auth_keys.validate_key(key text)
                    ephemeral boolean, preauthorized boolean, tags text[],
                    expires_at timestamptz, uses_left integer)
     AS 'MODULE_PATHNAME', 'auth_keys_validate_key'
-    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.validate_key(text) IS
@@ -1642,7 +1681,8 @@ CREATE FUNCTION auth_keys.register_node(key text, node_key auth_keys.nodekey, ho
                    authorized boolean, ephemeral boolean, key_expiry_disabled boolean,
                    node_key_expires_at timestamptz, reauthenticated boolean)
     AS 'MODULE_PATHNAME', 'auth_keys_register_node_1_1'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     SET log_min_error_statement = panic
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text, bytea) IS
@@ -1651,7 +1691,8 @@ COMMENT ON FUNCTION auth_keys.register_node(text, auth_keys.nodekey, text, bytea
 CREATE FUNCTION auth_keys.node_seen(node_key auth_keys.nodekey)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_node_seen'
-    LANGUAGE C STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.node_seen(auth_keys.nodekey) IS
     'Node tier: record a heartbeat of a node (last_seen_at); false for an unknown node key.';
 
@@ -1663,7 +1704,8 @@ CREATE FUNCTION auth_keys.node_status(node_key auth_keys.nodekey)
                    node_key_expires_at timestamptz, user_login text, tags text[],
                    lock_status text)
     AS 'MODULE_PATHNAME', 'auth_keys_node_status_by_key'
-    LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.node_status(auth_keys.nodekey) IS
     'Node tier: the node with this node key (status active, needs_approval or key_expired; lock_status not_locked, unsigned, signed or key_removed), or no row; writes nothing.';
@@ -1671,7 +1713,8 @@ COMMENT ON FUNCTION auth_keys.node_status(auth_keys.nodekey) IS
 CREATE FUNCTION auth_keys.nodes_seen(node_keys auth_keys.nodekey[])
     RETURNS TABLE (node_key auth_keys.nodekey, status text)
     AS 'MODULE_PATHNAME', 'auth_keys_nodes_seen'
-    LANGUAGE C STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.nodes_seen(auth_keys.nodekey[]) IS
     'Node tier: record a heartbeat of every enrolled node among up to 10,000 node keys; one row per node key given, with its status or unknown.';
 
@@ -1683,35 +1726,40 @@ COMMENT ON FUNCTION auth_keys.nodes_seen(auth_keys.nodekey[]) IS
 CREATE FUNCTION auth_keys.lock_submit(tailnet text, aums bytea[])
     RETURNS bytea
     AS 'MODULE_PATHNAME', 'auth_keys_lock_submit'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.lock_submit(text, bytea[]) IS
     'Node tier: store the AUMs a signing node sent, in order, each verified against the state before it (the first of a tailnet is its genesis and turns the lock on); returns the head''s hash.';
 
 CREATE FUNCTION auth_keys.lock_head(tailnet text)
     RETURNS bytea
     AS 'MODULE_PATHNAME', 'auth_keys_lock_head'
-    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.lock_head(text) IS
     'Node tier: the hash of the head of a tailnet''s authority log, or NULL when the tailnet has no Tailnet Lock.';
 
 CREATE FUNCTION auth_keys.lock_aums(tailnet text, since bytea DEFAULT NULL)
     RETURNS SETOF bytea
     AS 'MODULE_PATHNAME', 'auth_keys_lock_aums'
-    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.lock_aums(text, bytea) IS
     'Node tier: the AUMs from the genesis (or after the AUM "since", or after where its branch leaves the head''s) to the head, oldest first: what a syncing node lacks.';
 
 CREATE FUNCTION auth_keys.lock_sign_node(node_key auth_keys.nodekey, signature bytea)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_lock_sign_node'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.lock_sign_node(auth_keys.nodekey, bytea) IS
     'Node tier: verify a node key signature, made on a signing node, against the keys trusted at the head and store it; a refused one is SQLSTATE 28000.';
 
 CREATE FUNCTION auth_keys.lock_disable(tailnet text, secret bytea)
     RETURNS void
     AS 'MODULE_PATHNAME', 'auth_keys_lock_disable'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.lock_disable(text, bytea) IS
     'Node tier: turn a tailnet''s Tailnet Lock off with a disablement secret (checked with Argon2i against the head''s disablement values), removing its log, trusted keys and signatures.';
 
@@ -1722,7 +1770,8 @@ COMMENT ON FUNCTION auth_keys.lock_disable(text, bytea) IS
 CREATE FUNCTION auth_keys.sweep(batch_size integer DEFAULT 1000)
     RETURNS TABLE (keys_purged bigint, nodes_removed bigint, node_key_expiries bigint)
     AS 'MODULE_PATHNAME', 'auth_keys_sweep'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
     ROWS 1;
 COMMENT ON FUNCTION auth_keys.sweep(integer) IS
     'Operator tier: in the caller''s transaction, purge keys past auth_keys.invalid_key_retention, delete expired OAuth access tokens, remove audit events past auth_keys.event_retention, record node key expiries and remove ephemeral nodes idle past auth_keys.ephemeral_inactivity_timeout, in batches (the uses counted for keys without a limit are added to their rows by sweep_in_steps only).';
@@ -1740,14 +1789,16 @@ COMMENT ON PROCEDURE auth_keys.sweep_in_steps(integer) IS
 CREATE FUNCTION auth_keys.schedule_sweep(schedule text DEFAULT '* * * * *')
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'auth_keys_schedule_sweep'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.schedule_sweep(text) IS
     'Operator tier: schedule (or reschedule) the sweep as the pg_cron job auth_keys.sweep and return its job id.';
 
 CREATE FUNCTION auth_keys.unschedule_sweep()
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'auth_keys_unschedule_sweep'
-    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.unschedule_sweep() IS
     'Operator tier: remove the pg_cron job auth_keys.sweep; returns whether there was one.';
 
@@ -1757,7 +1808,8 @@ CREATE FUNCTION auth_keys.sweep_job_runs(max_runs integer DEFAULT 20)
                    outcome text, message text, hint text, keys_purged bigint,
                    nodes_removed bigint, node_key_expiries bigint)
     AS 'MODULE_PATHNAME', 'auth_keys_sweep_job_runs'
-    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION auth_keys.sweep_job_runs(integer) IS
     'Operator tier: the latest runs of the pg_cron job auth_keys.sweep, newest first, with their outcome (succeeded, failed, running) and what each sweep did.';
 
@@ -1774,8 +1826,10 @@ COMMENT ON FUNCTION auth_keys.sweep_job_runs(integer) IS
 -- before them); create_oauth_client and revoke_oauth_client are actor
 -- functions.  The functions behind the member views are in every tier that
 -- reads the views, since a view calls them with the caller's rights.
-CREATE FUNCTION auth_keys.tier_functions(tier text) RETURNS SETOF regprocedure
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+CREATE FUNCTION auth_keys.tier_functions(tier text)
+    RETURNS SETOF regprocedure
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     view_rows CONSTANT text[] := ARRAY[
@@ -1859,8 +1913,10 @@ COMMENT ON FUNCTION auth_keys.tier_functions(text) IS
 -- tables too (row-level security still limits them to the tailnet they act
 -- as), every column of keys but the secret's hash, and the views of every
 -- tenant.
-CREATE FUNCTION auth_keys.tier_relations(tier text) RETURNS SETOF regclass
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+CREATE FUNCTION auth_keys.tier_relations(tier text)
+    RETURNS SETOF regclass
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT unnest(ARRAY['auth_keys.key_list', 'auth_keys.node_list',
                         'auth_keys.recent_invalid_keys', 'auth_keys.member_list',
@@ -1881,7 +1937,8 @@ COMMENT ON FUNCTION auth_keys.tier_relations(text) IS
     'The tables and views a grant tier may read (keys apart, whose columns but the hash go to operators), for grant_tier and revoke_tier.';
 
 -- The columns of keys that operators read: all but the secret's hash.
-CREATE FUNCTION auth_keys.key_columns_granted() RETURNS text
+CREATE FUNCTION auth_keys.key_columns_granted()
+    RETURNS text
     LANGUAGE sql IMMUTABLE
     RETURN 'key_id, tailnet_id, created_by, description, reusable, ephemeral, preauthorized, '
            'tags, max_uses, uses, created_at, expires_at, revoked_at, revoked_by, '
@@ -1893,7 +1950,8 @@ COMMENT ON FUNCTION auth_keys.key_columns_granted() IS
 -- adds to what the role may already act in.
 CREATE FUNCTION auth_keys.grant_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
     RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     fn regprocedure;
@@ -1950,7 +2008,8 @@ COMMENT ON FUNCTION auth_keys.grant_tier(text, regrole, text[]) IS
 -- takes only those tailnets from a delegate.
 CREATE FUNCTION auth_keys.revoke_tier(tier text, grantee regrole, tailnets text[] DEFAULT NULL)
     RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kept text[];
@@ -2010,7 +2069,8 @@ COMMENT ON FUNCTION auth_keys.revoke_tier(text, regrole, text[]) IS
 -- actor tier, so a delegate is listed as a delegate and not as an actor.
 CREATE FUNCTION auth_keys.tier_grants()
     RETURNS TABLE (grantee regrole, tier text, tailnets text[])
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT r.oid::pg_catalog.regrole, t.tier,
            CASE WHEN t.tier OPERATOR(pg_catalog.=) 'delegate'
@@ -2050,7 +2110,8 @@ COMMENT ON FUNCTION auth_keys.tier_grants() IS
 -- It names the grant_tier calls that a new CREATE EXTENSION needs again.
 CREATE FUNCTION auth_keys.uninstall()
     RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     g record;
