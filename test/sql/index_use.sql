@@ -146,3 +146,6 @@ SELECT count(*) AS indexes_checked
  WHERE i.schemaname = 'auth_keys'
    AND c.relname IN ('keys', 'key_use_counts', 'nodes', 'events_default');
 DROP INDEX auth_keys.regress_unread_idx;
+
+DROP EXTENSION auth_keys;
+DROP SCHEMA auth_keys;
