@@ -224,7 +224,9 @@ run_ddl_waiting_briefly(const char *ddl)
 
 /*
  * Make the partition of the week starting at "start", moving into it what
- * the default partition holds of that week.  False if a lock was not had.
+ * the default partition holds of that week, with its index of (tailnet_id,
+ * at) for event_list (see the extension script on why each partition has
+ * its own).  False if a lock was not had.
  */
 static bool
 make_partition(TimestampTz start)
@@ -242,10 +244,11 @@ make_partition(TimestampTz start)
 		"    WHERE at OPERATOR(pg_catalog.>=) %s AND at OPERATOR(pg_catalog.<) %s"
 		"   RETURNING *)"
 		" INSERT INTO " AUTH_KEYS_SCHEMA ".%s SELECT * FROM moved;"
+		" CREATE INDEX ON " AUTH_KEYS_SCHEMA ".%s (tailnet_id, at);"
 		" ALTER TABLE " AUTH_KEYS_SCHEMA ".events ATTACH PARTITION " AUTH_KEYS_SCHEMA ".%s"
 		"   FOR VALUES FROM (%s) TO (%s);"
 		" ALTER TABLE " AUTH_KEYS_SCHEMA ".%s ENABLE ROW LEVEL SECURITY",
-		name, from, to, name, name, from, to, name));
+		name, from, to, name, name, name, from, to, name));
 }
 
 /* The cutoff of the retention: events before it are removed. */
