@@ -2,8 +2,8 @@
 --
 -- An audit trail of :n events over the last :weeks weeks (scale.sh), in
 -- the weekly partitions that the sweeps of those weeks would have made
--- (event_partition.c's names and bounds: events_YYYYMMDD, Monday to
--- Monday, UTC).  Events are key.used events as register_node records
+-- (event_partition.c's names, bounds and index: events_YYYYMMDD, Monday
+-- to Monday, UTC, with an index of (tailnet_id, at)).  Events are key.used events as register_node records
 -- them, spread evenly over the weeks, loaded past the triggers as a
 -- restore loads them.
 --
@@ -37,4 +37,10 @@ SELECT now() - (:weeks - 1) * interval '7 days' + i * ((:weeks - 1) * interval '
        jsonb_build_object('hostname', 'host-' || i, 'reauthenticated', false)
   FROM generate_series(1, :n) AS i;
 RESET session_replication_role;
+-- each week's index for event_list, as the sweep makes it with the week
+SELECT format('CREATE INDEX ON auth_keys.%I (tailnet_id, at)', c.relname)
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'auth_keys.events'::regclass AND c.relname ~ '^events_[0-9]{8}$'
+   AND NOT EXISTS (SELECT FROM pg_index x WHERE x.indrelid = c.oid)
+\gexec
 VACUUM ANALYZE auth_keys.events;

@@ -1,7 +1,7 @@
 -- test/bench/purge_setup.sql
 --
 -- A week of :n audit events long past auth_keys.event_retention (scale.sh):
--- its partition, named and bounded as event_partition.c makes them, :weeks
+-- its partition, named, bounded and indexed as event_partition.c makes them, :weeks
 -- weeks back; and the same rows in bench.events_plain, a table without
 -- partitions (with an index on "at", so that a DELETE finds them), for the
 -- DELETE that a table without partitions needs instead.
@@ -21,7 +21,8 @@ SELECT format('CREATE TABLE auth_keys.%I PARTITION OF auth_keys.events'
               ' FOR VALUES FROM (%L) TO (%L)', :'part', :'week',
               :'week'::timestamptz + interval '7 days')
 \gexec
-SELECT format('ALTER TABLE auth_keys.%I ENABLE ROW LEVEL SECURITY', :'part')
+SELECT format('CREATE INDEX ON auth_keys.%I (tailnet_id, at)', :'part'),
+       format('ALTER TABLE auth_keys.%I ENABLE ROW LEVEL SECURITY', :'part')
 \gexec
 
 SET session_replication_role = replica;
