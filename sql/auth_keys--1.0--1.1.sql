@@ -707,14 +707,19 @@ COMMENT ON COLUMN auth_keys.events.key_id IS 'The key concerned, if any.';
 COMMENT ON COLUMN auth_keys.events.node_id IS 'The node concerned, if any.';
 COMMENT ON COLUMN auth_keys.events.detail IS 'Further facts about the event, as JSON.';
 
--- a tailnet's audit trail (event_list), in time order
-CREATE INDEX events_tailnet_at_idx ON auth_keys.events (tailnet_id, at);
+-- A tailnet's audit trail (event_list), in time order, is read through an
+-- index of (tailnet_id, at) on each partition, which the sweep makes with
+-- the partition (event_partition.c), rather than through one partitioned
+-- index on events: a partitioned index of the extension makes every
+-- restore of a dump fail, since attaching a restored partition makes its
+-- index, and pg_dump then creates that index again.
 
 -- What no week's partition takes: events restored from 1.0, rows a DBA
 -- backdates.  The sweep deletes its expired rows in batches, by "at".
 CREATE TABLE auth_keys.events_default PARTITION OF auth_keys.events DEFAULT;
 COMMENT ON TABLE auth_keys.events_default IS
     'The partition of auth_keys.events for events that no week''s partition takes; the sweep deletes its rows past auth_keys.event_retention.';
+CREATE INDEX events_default_tailnet_at_idx ON auth_keys.events_default (tailnet_id, at);
 CREATE INDEX events_default_at_idx ON auth_keys.events_default (at);
 
 INSERT INTO auth_keys.events SELECT * FROM auth_keys.events_1_0;

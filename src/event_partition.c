@@ -30,13 +30,7 @@
  * with their rows, and a restore makes and attaches them after CREATE
  * EXTENSION.  Each has row-level security enabled without a policy, and no
  * privileges granted: only through events, whose policy applies, does
- * anyone but its owner read it.  Each has its own index on (tailnet_id,
- * at), for event_list, made before the partition is attached, which a
- * restore makes with pg_dump's CREATE INDEX after the ATTACH PARTITION.
- * So events itself must have no index: for a partitioned index, the
- * restore's ATTACH PARTITION would make the partition's index to go with
- * it, and pg_dump's CREATE INDEX of that same index would then fail (while
- * it has one, ATTACH PARTITION takes the partition's own index for it).
+ * anyone but its owner read it.
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -229,9 +223,10 @@ run_ddl_waiting_briefly(const char *ddl)
 }
 
 /*
- * Make the partition of the week starting at "start", with its index (see
- * the file header), moving into it what the default partition holds of
- * that week.  False if a lock was not had.
+ * Make the partition of the week starting at "start", moving into it what
+ * the default partition holds of that week, with its index of (tailnet_id,
+ * at) for event_list (see the extension script on why each partition has
+ * its own).  False if a lock was not had.
  */
 static bool
 make_partition(TimestampTz start)
@@ -239,8 +234,6 @@ make_partition(TimestampTz start)
 	const char *name = quote_identifier(partition_name(start));
 	char	   *from = timestamp_literal(start);
 	char	   *to = timestamp_literal(start + 7 * USECS_PER_DAY);
-
-	const char *index = quote_identifier(psprintf("%s_tailnet_at_idx", partition_name(start)));
 
 	return run_ddl_waiting_briefly(psprintf(
 		"LOCK TABLE " AUTH_KEYS_SCHEMA "." EVENT_DEFAULT_PARTITION " IN ACCESS EXCLUSIVE MODE;"
@@ -251,11 +244,11 @@ make_partition(TimestampTz start)
 		"    WHERE at OPERATOR(pg_catalog.>=) %s AND at OPERATOR(pg_catalog.<) %s"
 		"   RETURNING *)"
 		" INSERT INTO " AUTH_KEYS_SCHEMA ".%s SELECT * FROM moved;"
-		" CREATE INDEX %s ON " AUTH_KEYS_SCHEMA ".%s (tailnet_id, at);"
+		" CREATE INDEX ON " AUTH_KEYS_SCHEMA ".%s (tailnet_id, at);"
 		" ALTER TABLE " AUTH_KEYS_SCHEMA ".events ATTACH PARTITION " AUTH_KEYS_SCHEMA ".%s"
 		"   FOR VALUES FROM (%s) TO (%s);"
 		" ALTER TABLE " AUTH_KEYS_SCHEMA ".%s ENABLE ROW LEVEL SECURITY",
-		name, from, to, name, index, name, name, from, to, name));
+		name, from, to, name, name, name, from, to, name));
 }
 
 /* The cutoff of the retention: events before it are removed. */
