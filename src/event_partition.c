@@ -6,12 +6,21 @@
  *
  * auth_keys.events is partitioned by range of "at", one partition a week
  * (Monday to Monday, UTC), named events_YYYYMMDD after the Monday.  The
- * sweep makes the partitions of this week and the next ones ahead of time,
- * and removes a partition once all its events are older than the
+ * sweep makes the partitions of the next EVENT_WEEKS_AHEAD weeks ahead of
+ * time, and removes a partition once all its events are older than the
  * retention: a TRUNCATE, then a DROP, whose cost does not depend on how
  * many events the table holds.  events_default, made with the extension,
  * takes what no week's partition does (events restored from a dump of 1.0,
  * rows a DBA backdates); the sweep deletes its expired rows in batches.
+ *
+ * A week's partition is made before the week begins, never while events
+ * may be written into it: an INSERT into events that chose events_default
+ * before the partition was attached, and waits for the lock below, would
+ * then find its row outside events_default's new bounds and fail.  So the
+ * current week is never made (a new database writes it into
+ * events_default), and neither is a week that begins within
+ * EVENT_PARTITION_MARGIN of the sweep's start; in steady state each week
+ * is made a week before it begins.
  *
  * Locks.  A partition is made as a table of its own and then attached,
  * which takes SHARE UPDATE EXCLUSIVE on events (registrations and every
@@ -64,6 +73,9 @@ static int	event_retention_min = 365 * 24 * 60;
 
 /* weeks made ahead of the current one */
 #define EVENT_WEEKS_AHEAD		2
+
+/* no week is made that begins sooner than this after the sweep's start */
+#define EVENT_PARTITION_MARGIN	(USECS_PER_HOUR)
 
 /* the longest a sweep waits for a lock on the audit trail's tables */
 #define EVENT_PARTITION_LOCK_WAIT "200ms"
@@ -338,8 +350,9 @@ delete_default_batch(TimestampTz cutoff, int batch_size, const char *actor)
 }
 
 /*
- * One step on the weeks' partitions: make the next missing week (this one
- * and EVENT_WEEKS_AHEAD more), else remove the oldest partition past the
+ * One step on the weeks' partitions: make the next missing week of the
+ * next EVENT_WEEKS_AHEAD (see the file header), else remove the oldest
+ * partition past the
  * retention.  Returns false when there was neither to do; otherwise sets
  * *more, whether a later step may find more (false when a lock was not
  * had: the next sweep tries again).
@@ -347,7 +360,8 @@ delete_default_batch(TimestampTz cutoff, int batch_size, const char *actor)
 static bool
 partitions_step(const char *actor, int64 *partitions, bool *more)
 {
-	TimestampTz this_week = week_start(GetCurrentTransactionStartTimestamp());
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz this_week = week_start(now);
 	TimestampTz cutoff = retention_cutoff();
 	uint64		count = list_partitions();
 	char	  **names = palloc(sizeof(char *) * Max(count, 1));
@@ -355,11 +369,15 @@ partitions_step(const char *actor, int64 *partitions, bool *more)
 	for (uint64 i = 0; i < count; i++)
 		names[i] = QueryGetText(i, 1);
 
-	for (int week = 0; week <= EVENT_WEEKS_AHEAD; week++)
+	for (int week = 1; week <= EVENT_WEEKS_AHEAD; week++)
 	{
 		TimestampTz start = this_week + (int64) week * 7 * USECS_PER_DAY;
-		char	   *name = partition_name(start);
+		char	   *name;
 		bool		exists = false;
+
+		if (start - now < EVENT_PARTITION_MARGIN)
+			continue;
+		name = partition_name(start);
 
 		for (uint64 i = 0; i < count && !exists; i++)
 			exists = strcmp(names[i], name) == 0;

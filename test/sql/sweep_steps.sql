@@ -62,8 +62,8 @@ CREATE TEMPORARY VIEW sweep_effects AS
 SELECT (SELECT uses FROM auth_keys.keys WHERE key_id = :'plain_id') AS key_uses,
        (SELECT coalesce(sum(uses), 0) FROM auth_keys.key_use_counts
          WHERE key_id = :'plain_id') AS uses_counted,
-       (SELECT count(*) FROM pg_inherits
-         WHERE inhparent = 'auth_keys.events'::regclass) AS partitions,
+       (SELECT count(*) > 1 FROM pg_inherits
+         WHERE inhparent = 'auth_keys.events'::regclass) AS weeks_made,
        (SELECT string_agg(hostname, ',' ORDER BY hostname) FROM auth_keys.nodes
          WHERE ephemeral) AS ephemeral_nodes,
        (SELECT count(*) FROM auth_keys.server_run) AS server_run_rows;
@@ -127,8 +127,9 @@ SELECT uses FROM auth_keys.key_list WHERE key_id = :'plain_id';
 COMMIT;
 
 -- sweep_in_steps adds the counted uses into keys.uses and makes the
--- partitions of this week and the two ahead; server_run keeps the time of
--- the first sweep, less than a timeout ago, so the idle node stays.
+-- partitions of the next two weeks (not this one, which registrations may
+-- be writing into); server_run keeps the time of the first sweep, less
+-- than a timeout ago, so the idle node stays.
 SELECT since AS server_run_since FROM auth_keys.server_run \gset
 SET ROLE regress_steps_operator;
 CALL auth_keys.sweep_in_steps();
@@ -148,30 +149,32 @@ SELECT swept_by, backend_pid = pg_backend_pid() AS this_session,
 
 -- The weeks' partitions: named after their Monday (UTC), ranges of a week,
 -- row-level security on and no privileges, so that only through events,
--- and its policy, does anyone read them.  The events of this week that the
--- default partition took before its partition existed moved into it.
-SELECT c.relname = 'events_' || to_char(date_trunc('week', now() AT TIME ZONE 'UTC')
-                                        + w * interval '7 days', 'YYYYMMDD') AS named_after_monday,
+-- and its policy, does anyone read them.  Each of the next two weeks is
+-- made, unless it begins within the hour (then the next sweep makes it);
+-- the current week is not, and its events stay in the default partition.
+CREATE TEMPORARY VIEW weeks_ahead AS
+SELECT w, start,
+       c.oid IS NOT NULL AS made,
        pg_get_expr(c.relpartbound, c.oid) =
-           format('FOR VALUES FROM (%L) TO (%L)',
-                  (date_trunc('week', now() AT TIME ZONE 'UTC') + w * interval '7 days')
-                      AT TIME ZONE 'UTC',
-                  (date_trunc('week', now() AT TIME ZONE 'UTC') + (w + 1) * interval '7 days')
-                      AT TIME ZONE 'UTC') AS a_week,
+           format('FOR VALUES FROM (%L) TO (%L)', start AT TIME ZONE 'UTC',
+                  (start + interval '7 days') AT TIME ZONE 'UTC') AS a_week,
        c.relrowsecurity, c.relacl IS NULL AS no_privileges,
        pg_catalog.pg_get_userbyid(c.relowner) = current_user AS owned_by_extension_owner
-  FROM generate_series(0, 2) AS w
+  FROM generate_series(0, 2) AS w,
+       LATERAL (SELECT date_trunc('week', now() AT TIME ZONE 'UTC') + w * interval '7 days') AS s (start)
   LEFT JOIN pg_class c
-         ON c.relname = 'events_' || to_char(date_trunc('week', now() AT TIME ZONE 'UTC')
-                                             + w * interval '7 days', 'YYYYMMDD')
-        AND c.relnamespace = 'auth_keys'::regnamespace
- ORDER BY w;
-SELECT count(*) AS this_week_in_default FROM auth_keys.events_default
+         ON c.relname = 'events_' || to_char(start, 'YYYYMMDD')
+        AND c.relnamespace = 'auth_keys'::regnamespace;
+SELECT bool_and(made AND a_week AND relrowsecurity AND no_privileges AND owned_by_extension_owner)
+           FILTER (WHERE w > 0 AND start AT TIME ZONE 'UTC' >= now() + interval '1 hour') AS weeks_ahead_made,
+       bool_and(NOT made) FILTER (WHERE w = 0) AS this_week_not_made,
+       (SELECT count(*) FROM pg_inherits WHERE inhparent = 'auth_keys.events'::regclass) <= 3
+           AS no_other_partition
+  FROM weeks_ahead;
+SELECT count(*) > 0 AS this_week_in_default,
+       bool_and(tableoid = 'auth_keys.events_default'::regclass) AS all_there
+  FROM auth_keys.events
  WHERE at >= date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
-SELECT count(*) > 0 AS this_week_in_its_partition,
-       bool_and(tableoid::regclass::text = 'auth_keys.events_'
-                || to_char(date_trunc('week', now() AT TIME ZONE 'UTC'), 'YYYYMMDD')) AS all_there
-  FROM auth_keys.events;
 
 -- Once the server has run for a whole timeout (the row backdated), the
 -- idle node goes, and the one seen just now stays.
@@ -403,13 +406,22 @@ $$;
 -- its own role, sees acme's events through event_list and no other
 -- tailnet's, and may not read the partitions themselves.
 --
+-- an event of each tailnet in the week after next, which its partition
+-- holds (a DBA's rows, dated ahead)
+INSERT INTO auth_keys.events (at, tailnet_id, actor, action)
+SELECT date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '15 days',
+       t.tailnet_id, 'role:dba', 'tailnet.configured'
+  FROM auth_keys.tailnets t;
+SELECT count(DISTINCT tableoid) = 1 AND bool_and(tableoid <> 'auth_keys.events_default'::regclass)
+           AS in_a_week_partition
+  FROM auth_keys.events WHERE actor = 'role:dba' AND at > now();
 SELECT count(*) AS acme_events FROM auth_keys.events WHERE tailnet_id = :acme_id \gset
 SELECT count(*) > 0 AS events_of_other_tailnets FROM auth_keys.events
  WHERE tailnet_id IS DISTINCT FROM :acme_id;
 SET ROLE regress_steps_acme_admin;
 SELECT string_agg(DISTINCT tailnet, ',') AS tailnets_seen, count(*) = :acme_events AS all_of_acme
   FROM auth_keys.event_list;
-SELECT count(*) AS partitions, bool_or(has_table_privilege(c.oid, 'SELECT')) AS any_readable
+SELECT count(*) > 1 AS weeks_and_default, bool_or(has_table_privilege(c.oid, 'SELECT')) AS any_readable
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
  WHERE i.inhparent = 'auth_keys.events'::regclass;
 SELECT count(*) FROM auth_keys.events;
@@ -480,7 +492,7 @@ SELECT (SELECT array_agg(event_id ORDER BY event_id) FROM auth_keys.events
        AS each_event_once_in_order;
 SELECT count(*) AS rolled_back_node FROM auth_keys.nodes WHERE hostname = 'rolled-back';
 
-DROP VIEW sweep_effects, backlog, event_weeks, notified;
+DROP VIEW sweep_effects, backlog, event_weeks, notified, weeks_ahead;
 DROP EXTENSION auth_keys;
 DROP SCHEMA auth_keys;
 DROP ROLE regress_steps_operator;

@@ -163,12 +163,14 @@ $node->safe_psql('parts', qq{
     SELECT FROM auth_keys.register_node('$parts_key', 'nodekey:} . ('e1' x 32) . qq{', 'eph-1');
     CALL auth_keys.sweep_in_steps();
     SELECT FROM auth_keys.register_node('$parts_key', 'nodekey:} . ('e2' x 32) . q{', 'eph-2');
-    -- events of other times: next week (its partition), two months ago and
-    -- in 2019 (the default partition), as a DBA might load them
+    -- events of other times: the week after next (its partition), two
+    -- months ago and in 2019 (the default partition), as a DBA might load
+    -- them
     INSERT INTO auth_keys.events (at, tailnet_id, actor, action)
     SELECT t, (SELECT min(tailnet_id) FROM auth_keys.tailnets), 'history', 'key.created'
-      FROM unnest(ARRAY[now() + interval '7 days', now() - interval '60 days',
-                        '2019-05-01 12:00:00+00']) AS t;
+      FROM unnest(ARRAY[date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                          + interval '15 days',
+                        now() - interval '60 days', '2019-05-01 12:00:00+00']) AS t;
 });
 
 # every event with its partition; the partitions with their bounds, row
@@ -191,12 +193,15 @@ my $partitions = q{
 };
 my $parts_events = $node->safe_psql('parts', $events_by_partition);
 my $parts_partitions = $node->safe_psql('parts', $partitions);
-is(scalar(() = $parts_partitions =~ /^events_\d{8} /mg), 3,
-	"partitions: sweep_in_steps made this week's and the next two");
-like($parts_events, qr/ key\.used auth_keys\.events_\d{8} /,
-	'partitions: the registrations wrote their events into them');
+# (the next week is made only when it begins more than an hour from now)
+like(scalar(() = $parts_partitions =~ /^events_\d{8} /mg), qr/^[12]$/,
+	"partitions: sweep_in_steps made the next weeks'");
+like($parts_events, qr/ history key\.created auth_keys\.events_\d{8} /,
+	'partitions: an event of the week after next is in its partition');
+like($parts_events, qr/ key\.used auth_keys\.events_default /,
+	"partitions: this week's registrations wrote theirs into the default partition");
 like($parts_events, qr/ history key\.created auth_keys\.events_default -$/m,
-	'partitions: and the default partition has the events of no week');
+	'partitions: and so did the events of no week made');
 is( $node->safe_psql(
 		'parts', q{
 		SELECT count(*) FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
@@ -241,7 +246,8 @@ for my $format ('plain', 'custom')
 		"partitions ($format): the same partitions, bounds, row security, privileges and indexes");
 
 	# the sweeps work on the restored database: a sweep in steps makes no
-	# partition twice, and what registers next goes into this week's
+	# partition twice, and what registers next goes where this week's
+	# events go
 	my ($rc, $stdout, $stderr) =
 	  $node->psql($target, 'CALL auth_keys.sweep_in_steps(); SELECT * FROM auth_keys.sweep();');
 	is($rc . $stderr, '0', "partitions ($format): sweep_in_steps and sweep work after the restore");
@@ -252,10 +258,8 @@ for my $format ('plain', 'custom')
 			SELECT node_id AS eph_3 FROM auth_keys.register_node('$parts_key',
 			       'nodekey:} . ('e3' x 32) . q{', 'eph-3') \gset
 			SELECT tableoid::regclass FROM auth_keys.events WHERE node_id = :eph_3}),
-		$node->safe_psql('parts', q{
-			SELECT 'auth_keys.events_' || to_char(date_trunc('week', now() AT TIME ZONE 'UTC'),
-			                                      'YYYYMMDD')}),
-		"partitions ($format): a registration's event goes into this week's partition");
+		'auth_keys.events_default',
+		"partitions ($format): a registration's event goes where this week's go");
 }
 
 $node->stop;
