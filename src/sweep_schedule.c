@@ -411,6 +411,16 @@ auth_keys_unschedule_sweep(PG_FUNCTION_ARGS)
 #define SWEEP_JOB_RUNS_COLUMNS 9
 
 /*
+ * With background workers, pg_cron records a run's start_time only once
+ * the worker has started, and a short sweep may have finished by then
+ * (seen on a loaded machine): a sweep_log row of the run's process counts
+ * from this long before it.  The job's runs are a minute apart at least,
+ * and the row taken is the latest before the run's end, so no row of an
+ * earlier run of the same process is taken for a later one.
+ */
+#define SWEEP_RUN_START_LAG "1 minute"
+
+/*
  * auth_keys.sweep_job_runs(max_runs integer DEFAULT 20)
  *		RETURNS TABLE (run_id bigint, started_at timestamptz,
  *					   finished_at timestamptz, outcome text, message text,
@@ -435,7 +445,8 @@ auth_keys_sweep_job_runs(PG_FUNCTION_ARGS)
 		"              l.access_tokens_deleted, l.event_weeks_removed"
 		"         FROM auth_keys.sweep_log l"
 		"        WHERE l.backend_pid OPERATOR(pg_catalog.=) d.job_pid"
-		"          AND l.finished_at OPERATOR(pg_catalog.>=) d.start_time"
+		"          AND l.finished_at OPERATOR(pg_catalog.>=)"
+		"              d.start_time OPERATOR(pg_catalog.-) '" SWEEP_RUN_START_LAG "'::pg_catalog.interval"
 		"          AND l.finished_at OPERATOR(pg_catalog.<=)"
 		"              COALESCE(d.end_time, pg_catalog.now())"
 		"        ORDER BY l.finished_at DESC LIMIT 1) s ON true"
