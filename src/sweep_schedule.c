@@ -446,7 +446,7 @@ auth_keys_sweep_job_runs(PG_FUNCTION_ARGS)
 		"         FROM auth_keys.sweep_log l"
 		"        WHERE l.backend_pid OPERATOR(pg_catalog.=) d.job_pid"
 		"          AND l.finished_at OPERATOR(pg_catalog.>=)"
-		"              d.start_time OPERATOR(pg_catalog.-) '" SWEEP_RUN_START_LAG "'::pg_catalog.interval"
+		"              (d.start_time OPERATOR(pg_catalog.-) '" SWEEP_RUN_START_LAG "'::pg_catalog.interval)"
 		"          AND l.finished_at OPERATOR(pg_catalog.<=)"
 		"              COALESCE(d.end_time, pg_catalog.now())"
 		"        ORDER BY l.finished_at DESC LIMIT 1) s ON true"
