@@ -236,35 +236,51 @@ result_key_ids(uint64 count)
 }
 
 /*
+ * Revoke, with "revoke", the keys of the tailnet still valid that the
+ * member or client "creator" made; return how many, with their ids in
+ * *key_ids.  With a snapshot taken now, whatever the isolation level
+ * (QueryRunLatest): the caller has waited for the transactions acting as
+ * the member or client, and the keys they made are revoked too.
+ */
+static uint64
+revoke_valid_keys(SqlStatement *revoke, int64 tailnet_id, const char *creator,
+				  const char *who, char ***key_ids)
+{
+	Datum		values[3];
+	uint64		revoked;
+
+	values[0] = Int64GetDatum(tailnet_id);
+	values[1] = CStringGetTextDatum(creator);
+	values[2] = CStringGetTextDatum(who);
+	revoked = QueryRunLatest(revoke, values, NULL);
+	*key_ids = result_key_ids(revoked);
+	return revoked;
+}
+
+/* The keys of a member, or of an OAuth client, that are still valid. */
+#define REVOKE_VALID_KEYS_OF(creator_column) \
+	"UPDATE auth_keys.keys" \
+	"   SET revoked_at = pg_catalog.now(), revoked_by = $3" \
+	" WHERE tailnet_id OPERATOR(pg_catalog.=) $1" \
+	"   AND " creator_column " OPERATOR(pg_catalog.=) $2" \
+	"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()" \
+	" RETURNING key_id"
+
+/*
  * KeyStoreRevokeMemberKeys, KeyStoreRevokeClientKeys
  *		Revoke the keys of a member, or of an OAuth client, that are still
- *		valid; return how many, with their ids in *key_ids.  With a snapshot
- *		taken now, whatever the isolation level (QueryRunLatest): the caller
- *		has waited for the transactions acting as the member or client, and
- *		the keys they made are revoked too.
+ *		valid (see revoke_valid_keys).
  */
 uint64
 KeyStoreRevokeMemberKeys(int64 tailnet_id, const char *login, const char *who,
 						 char ***key_ids)
 {
 	static SqlStatement revoke = {
-		"UPDATE auth_keys.keys"
-		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND created_by OPERATOR(pg_catalog.=) $2"
-		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
-		" RETURNING key_id",
+		REVOKE_VALID_KEYS_OF("created_by"),
 		3, {INT8OID, TEXTOID, TEXTOID}
 	};
-	Datum		values[3];
-	uint64		revoked;
 
-	values[0] = Int64GetDatum(tailnet_id);
-	values[1] = CStringGetTextDatum(login);
-	values[2] = CStringGetTextDatum(who);
-	revoked = QueryRunLatest(&revoke, values, NULL);
-	*key_ids = result_key_ids(revoked);
-	return revoked;
+	return revoke_valid_keys(&revoke, tailnet_id, login, who, key_ids);
 }
 
 uint64
@@ -272,23 +288,11 @@ KeyStoreRevokeClientKeys(int64 tailnet_id, const char *client_id, const char *wh
 						 char ***key_ids)
 {
 	static SqlStatement revoke = {
-		"UPDATE auth_keys.keys"
-		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND oauth_client_id OPERATOR(pg_catalog.=) $2"
-		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
-		" RETURNING key_id",
+		REVOKE_VALID_KEYS_OF("oauth_client_id"),
 		3, {INT8OID, TEXTOID, TEXTOID}
 	};
-	Datum		values[3];
-	uint64		revoked;
 
-	values[0] = Int64GetDatum(tailnet_id);
-	values[1] = CStringGetTextDatum(client_id);
-	values[2] = CStringGetTextDatum(who);
-	revoked = QueryRunLatest(&revoke, values, NULL);
-	*key_ids = result_key_ids(revoked);
-	return revoked;
+	return revoke_valid_keys(&revoke, tailnet_id, client_id, who, key_ids);
 }
 
 /*
