@@ -140,9 +140,14 @@ SELECT status FROM auth_keys.node_status(('nodekey:' || repeat('a1', 32))::auth_
 \echo
 \echo '10. The scheduled sweep at work.  The CI runner went away an hour ago (the DBA ages its'
 \echo '    last heartbeat, so as not to wait): at the next minute pg_cron runs the sweep, which'
-\echo '    removes it.  sweep_job_runs says what each run did, or why it failed.'
+\echo '    removes it.  sweep_job_runs says what each run did, or why it failed.  (No ephemeral'
+\echo '    node is removed until the server has run for a whole inactivity timeout since it'
+\echo '    started, so that nodes whose heartbeats a restart or a crash lost can come back; this'
+\echo '    server has only just started, so the DBA ages the record of its start too.)'
 \connect - :dba
 UPDATE auth_keys.nodes SET last_seen_at = now() - interval '1 hour' WHERE hostname = 'ci-runner';
+DELETE FROM auth_keys.server_run;
+INSERT INTO auth_keys.server_run VALUES (now() - interval '1 hour', pg_postmaster_start_time());
 \connect - platform
 \echo '    (waiting for pg_cron''s next minute)'
 DO $$

@@ -69,6 +69,7 @@
 #include "delegate.h"
 #include "oauth_actor.h"
 #include "query.h"
+#include "schema.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_act_as);
 PG_FUNCTION_INFO_V1(auth_keys_actor_tailnet_id);
@@ -216,8 +217,7 @@ remember_actor_row(void)
 bool
 MembersMapRoleOids(void)
 {
-	Oid			members = get_relname_relid("members",
-											get_namespace_oid("auth_keys", false));
+	Oid			members = SchemaTable("members");
 	AttrNumber	attnum = OidIsValid(members) ? get_attnum(members, "db_role") : InvalidAttrNumber;
 
 	return attnum != InvalidAttrNumber && get_atttype(members, attnum) == REGROLEOID;

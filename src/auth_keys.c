@@ -20,6 +20,8 @@
 
 #include "actor.h"
 #include "auth_keys.h"
+#include "event.h"
+#include "event_partition.h"
 #include "key_format.h"
 
 PG_MODULE_MAGIC;
@@ -181,6 +183,9 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	EventDefineSettings();
+	EventPartitionDefineSettings();
 
 	MarkGUCPrefixReserved("auth_keys");
 

@@ -37,6 +37,7 @@
 #include "actor.h"
 #include "delegate.h"
 #include "query.h"
+#include "schema.h"
 
 /*
  * DelegateRequireTailnet
@@ -68,8 +69,7 @@ DelegateRequireTailnet(const char *tailnet)
 	 * A database still on version 1.0 has no delegates table, and no tier
 	 * but the operator's holds act_as there.
 	 */
-	if (!OidIsValid(get_relname_relid("delegates",
-									  get_namespace_oid("auth_keys", false))))
+	if (!OidIsValid(SchemaTable("delegates")))
 		return;
 
 	values[0] = ObjectIdGetDatum(user);

@@ -26,7 +26,6 @@
 #include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/json.h"
 #include "utils/portal.h"
 
 #include "actor.h"
@@ -51,8 +50,8 @@ DirectChangeSource(void)
 /*
  * DirectChangeRecord
  *		The event of a direct change: "role:" and the database role as the
- *		actor, and a detail that says it was direct (with the columns an
- *		UPDATE changed, as a JSON array, or NULL).  tailnet_id may be
+ *		actor, and a detail that says it was direct (with the "ncolumns"
+ *		columns an UPDATE changed, or none).  tailnet_id may be
  *		EVENT_NO_TAILNET (a TRUNCATE).
  *
  * A row deleted because its tailnet is (ON DELETE CASCADE) is not
@@ -60,26 +59,26 @@ DirectChangeSource(void)
  */
 void
 DirectChangeRecord(int64 tailnet_id, const char *action, const char *key_id,
-				   int64 node_id, const char *columns_json)
+				   int64 node_id, const char *const *columns, int ncolumns)
 {
 	static SqlStatement tailnet_exists = {
 		"SELECT 1 FROM auth_keys.tailnets WHERE tailnet_id OPERATOR(pg_catalog.=) $1",
 		1, {INT8OID}
 	};
 	Datum		value = Int64GetDatum(tailnet_id);
-	StringInfoData detail;
+	EventDetail detail;
 
 	SPI_connect();
 	/* not read-only: a fresh snapshot, which sees the cascading delete */
 	if (tailnet_id == EVENT_NO_TAILNET ||
 		QueryRun(&tailnet_exists, &value, NULL, false) == 1)
 	{
-		initStringInfo(&detail);
-		JsonAddBool(&detail, "direct", true);
-		if (columns_json != NULL)
-			JsonAddRaw(&detail, "columns", columns_json);
+		EventDetailInit(&detail);
+		EventDetailBool(&detail, "direct", true);
+		if (ncolumns > 0)
+			EventDetailStrings(&detail, "columns", columns, ncolumns);
 		EventRecord(CallerRoleDescribe(), tailnet_id, action, key_id, node_id,
-					JsonFinish(&detail));
+					&detail);
 	}
 	SPI_finish();
 }
@@ -87,17 +86,16 @@ DirectChangeRecord(int64 tailnet_id, const char *action, const char *key_id,
 /*
  * DirectChangeColumns
  *		The names of the columns whose values differ between two versions
- *		of a row, as a JSON array; NULL when none does (an UPDATE that
+ *		of a row, into *columns; returns how many (0 for an UPDATE that
  *		changed nothing).
  */
-char *
-DirectChangeColumns(TupleDesc desc, HeapTuple old_row, HeapTuple new_row)
+int
+DirectChangeColumns(TupleDesc desc, HeapTuple old_row, HeapTuple new_row,
+					const char ***columns)
 {
-	StringInfoData json;
-	bool		first = true;
+	int			count = 0;
 
-	initStringInfo(&json);
-	appendStringInfoChar(&json, '[');
+	*columns = palloc(sizeof(char *) * Max(desc->natts, 1));
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -113,11 +111,7 @@ DirectChangeColumns(TupleDesc desc, HeapTuple old_row, HeapTuple new_row)
 		if (old_null == new_null &&
 			(old_null || datum_image_eq(old_value, new_value, att->attbyval, att->attlen)))
 			continue;
-		if (!first)
-			appendStringInfoChar(&json, ',');
-		escape_json(&json, NameStr(att->attname));
-		first = false;
+		(*columns)[count++] = NameStr(att->attname);
 	}
-	appendStringInfoChar(&json, ']');
-	return first ? NULL : json.data;
+	return count;
 }

@@ -26,8 +26,8 @@ typedef enum ChangeSource
 extern ChangeSource DirectChangeSource(void);
 extern void DirectChangeRecord(int64 tailnet_id, const char *action,
 							   const char *key_id, int64 node_id,
-							   const char *columns_json);
-extern char *DirectChangeColumns(TupleDesc desc, HeapTuple old_row,
-								 HeapTuple new_row);
+							   const char *const *columns, int ncolumns);
+extern int	DirectChangeColumns(TupleDesc desc, HeapTuple old_row,
+								HeapTuple new_row, const char ***columns);
 
 #endif							/* DIRECT_CHANGE_H */

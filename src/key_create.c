@@ -38,6 +38,7 @@
 #include "event.h"
 #include "key_format.h"
 #include "key_secret.h"
+#include "key_store.h"
 #include "oauth_scope.h"
 #include "query.h"
 #include "tag.h"
@@ -126,65 +127,37 @@ static bool
 insert_key(const Actor *actor, const KeyRequest *req, const char *key_id,
 		   const uint8 *hash, TimestampTz expires_at)
 {
-#define INSERT_KEY(creator) \
-		"INSERT INTO auth_keys.keys" \
-		"  (key_id, tailnet_id, " creator ", description, reusable, ephemeral," \
-		"   preauthorized, tags, max_uses, created_at, expires_at, secret_hash)" \
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), $10, $11)" \
-		" ON CONFLICT (key_id) DO NOTHING"
-	static SqlStatement insert = {
-		INSERT_KEY("created_by"),
-		11, {TEXTOID, INT8OID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID,
-		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, BYTEAOID}
-	};
+	NewKey		key;
+
+	key.key_id = key_id;
+	key.tailnet_id = actor->tailnet_id;
 	/* a key of an OAuth client: the tailnet's, with the client recorded */
-	static SqlStatement insert_minted = {
-		INSERT_KEY("oauth_client_id"),
-		11, {TEXTOID, INT8OID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID,
-		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID, BYTEAOID}
-	};
-#undef INSERT_KEY
-	Datum		values[11];
-	char		nulls[11];
-	bytea	   *hash_datum = palloc(VARHDRSZ + KEY_HASH_LEN);
-
-	memset(nulls, ' ', sizeof(nulls));
-	SET_VARSIZE(hash_datum, VARHDRSZ + KEY_HASH_LEN);
-	memcpy(VARDATA(hash_datum), hash, KEY_HASH_LEN);
-
-	values[0] = CStringGetTextDatum(key_id);
-	values[1] = Int64GetDatum(actor->tailnet_id);
-	values[2] = CStringGetTextDatum(actor->client ? actor->client->client_id : actor->login);
-	values[3] = PointerGetDatum(req->description);
-	nulls[3] = req->description ? ' ' : 'n';
-	values[4] = BoolGetDatum(req->reusable);
-	values[5] = BoolGetDatum(req->ephemeral);
-	values[6] = BoolGetDatum(req->preauthorized);
-	values[7] = PointerGetDatum(req->tags);
-	values[8] = Int32GetDatum(req->max_uses);
-	nulls[8] = req->has_max_uses ? ' ' : 'n';
-	values[9] = TimestampTzGetDatum(expires_at);
-	values[10] = PointerGetDatum(hash_datum);
-	return QueryRun(actor->client ? &insert_minted : &insert, values, nulls, false) == 1;
+	key.created_by = actor->client ? NULL : actor->login;
+	key.oauth_client_id = actor->client ? actor->client->client_id : NULL;
+	key.description = req->description;
+	key.reusable = req->reusable;
+	key.ephemeral = req->ephemeral;
+	key.preauthorized = req->preauthorized;
+	key.tags = req->tags;
+	key.has_max_uses = req->has_max_uses;
+	key.max_uses = req->max_uses;
+	key.expires_at = expires_at;
+	key.secret_hash = hash;
+	return KeyStoreInsert(&key);
 }
 
 /* The audit detail of a new key: its settings, never its secret. */
-static const char *
-creation_detail(const KeyRequest *req, TimestampTz expires_at)
+static void
+creation_detail(EventDetail *detail, const KeyRequest *req, TimestampTz expires_at)
 {
-	StringInfoData detail;
-
-	initStringInfo(&detail);
-	JsonAddBool(&detail, "reusable", req->reusable);
-	JsonAddBool(&detail, "ephemeral", req->ephemeral);
-	JsonAddBool(&detail, "preauthorized", req->preauthorized);
-	JsonAddRaw(&detail, "tags",
-			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(req->tags))));
-	JsonAddTimestamp(&detail, "expires_at", expires_at);
+	EventDetailInit(detail);
+	EventDetailBool(detail, "reusable", req->reusable);
+	EventDetailBool(detail, "ephemeral", req->ephemeral);
+	EventDetailBool(detail, "preauthorized", req->preauthorized);
+	EventDetailTextArray(detail, "tags", req->tags);
+	EventDetailTimestamp(detail, "expires_at", expires_at);
 	if (req->has_max_uses)
-		JsonAddRaw(&detail, "max_uses", psprintf("%d", req->max_uses));
-	return JsonFinish(&detail);
+		EventDetailInt64(detail, "max_uses", req->max_uses);
 }
 
 /*
@@ -205,6 +178,7 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	uint8		hash[KEY_HASH_LEN];
 	TimestampTz expires_at;
 	bool		inserted = false;
+	EventDetail detail;
 	Datum		result[3];
 	bool		result_nulls[3] = {false, false, false};
 
@@ -241,8 +215,9 @@ auth_keys_create_key(PG_FUNCTION_ARGS)
 	if (!inserted)
 		elog(ERROR, "could not find a free authentication key id");
 
+	creation_detail(&detail, &req, expires_at);
 	EventRecord(actor->login, actor->tailnet_id, "key.created", key_id,
-				EVENT_NO_NODE, creation_detail(&req, expires_at));
+				EVENT_NO_NODE, &detail);
 
 	/*
 	 * The key exists in the copies made here, each zeroed once the next

@@ -306,7 +306,7 @@ check_row(const KeyRow *row)
 		refuse_row("invalid use limit of an authentication key",
 				   "A use limit belongs to a reusable key and is at least 1.");
 
-	limit = !reusable ? 1 : has_max_uses ? DatumGetInt32(value) : PG_INT32_MAX;
+	limit = KeyUseLimit(reusable, has_max_uses, has_max_uses ? DatumGetInt32(value) : 0);
 	uses = DatumGetInt32(get(row, GC_USES, &isnull));
 	if (uses < 0 || uses > limit)
 		refuse_row("invalid use count of an authentication key",
@@ -496,7 +496,8 @@ check_direct_insert(const KeyRow *row)
 
 /* The key id and tailnet of a row, for its event. */
 static void
-record(const KeyRow *row, const char *action, const char *columns)
+record(const KeyRow *row, const char *action, const char *const *columns,
+	   int ncolumns)
 {
 	bool		isnull;
 	int64		tailnet_id = DatumGetInt64(get(row, GC_TAILNET_ID, &isnull));
@@ -504,7 +505,7 @@ record(const KeyRow *row, const char *action, const char *columns)
 
 	DirectChangeRecord(tailnet_id, action,
 					   isnull ? NULL : TextDatumGetCString(key_id),
-					   EVENT_NO_NODE, columns);
+					   EVENT_NO_NODE, columns, ncolumns);
 }
 
 /*
@@ -533,7 +534,8 @@ auth_keys_keys_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
 		if (source == CHANGE_DIRECT)
-			DirectChangeRecord(EVENT_NO_TAILNET, "keys.truncated", NULL, EVENT_NO_NODE, NULL);
+			DirectChangeRecord(EVENT_NO_TAILNET, "keys.truncated", NULL, EVENT_NO_NODE,
+							   NULL, 0);
 		return PointerGetDatum(NULL);
 	}
 
@@ -548,7 +550,7 @@ auth_keys_keys_guard(PG_FUNCTION_ARGS)
 		if (source == CHANGE_DIRECT)
 		{
 			check_direct_insert(&old_row);
-			record(&old_row, "key.created", NULL);
+			record(&old_row, "key.created", NULL, 0);
 		}
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
@@ -558,17 +560,18 @@ auth_keys_keys_guard(PG_FUNCTION_ARGS)
 		check_row(&new_row);
 		if (source == CHANGE_DIRECT)
 		{
-			char	   *columns = DirectChangeColumns(new_row.desc, old_row.tuple,
-													  new_row.tuple);
+			const char **columns;
+			int			ncolumns = DirectChangeColumns(new_row.desc, old_row.tuple,
+													   new_row.tuple, &columns);
 
-			if (columns != NULL)
-				record(&new_row, "key.updated", columns);
+			if (ncolumns > 0)
+				record(&new_row, "key.updated", columns, ncolumns);
 		}
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 
 	/* DELETE: purging is allowed; a direct one is recorded */
 	if (source == CHANGE_DIRECT)
-		record(&old_row, "key.deleted", NULL);
+		record(&old_row, "key.deleted", NULL, 0);
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }

@@ -7,7 +7,8 @@
  * text (refusing malformed keys before reading any table), fetch the row by
  * its key id, and compare the SHA-256 of the secret with the stored one in
  * constant time.  Only a key that passes all three may be told apart from
- * garbage; every failure looks the same to the caller.
+ * garbage; every failure looks the same to the caller.  KeyLockShared then
+ * holds the row of a key that a registration uses without writing it.
  *
  * It is on the path of every validate_key and register_node, so it reads
  * the key and its tailnet with index scans on their primary keys rather
@@ -17,7 +18,9 @@
  * invalidation of those relations.
  *
  * A key's status has one definition, KeyStatusFrom, which the SQL function
- * auth_keys.key_status (used by the views) shares.
+ * auth_keys.key_status (used by the views) shares; its use limit one,
+ * KeyUseLimit, which registration, the views and the guard of the keys
+ * table share.
  *
  * Copyright (c) 2026, auth_keys developers
  *
@@ -34,9 +37,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -52,6 +55,7 @@
 #include "key_format.h"
 #include "key_record.h"
 #include "key_secret.h"
+#include "schema.h"
 
 PG_FUNCTION_INFO_V1(auth_keys_key_status);
 PG_FUNCTION_INFO_V1(auth_keys_key_uses_left);
@@ -195,24 +199,10 @@ resolve_columns(Relation rel, const ColumnSpec *specs, int nspecs,
 	return pkey;
 }
 
-static Oid
-extension_table(Oid namespace, const char *name)
-{
-	Oid			relid = get_relname_relid(name, namespace);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table auth_keys.%s does not exist", name),
-				 errhint("Drop and create the extension again to restore its tables.")));
-	return relid;
-}
-
 static void
 key_relations_resolve(void)
 {
 	static bool callback_registered = false;
-	Oid			namespace;
 	Relation	rel;
 
 	if (key_relations.valid)
@@ -223,9 +213,8 @@ key_relations_resolve(void)
 		callback_registered = true;
 	}
 
-	namespace = get_namespace_oid("auth_keys", false);
-	key_relations.keys = extension_table(namespace, "keys");
-	key_relations.tailnets = extension_table(namespace, "tailnets");
+	key_relations.keys = SchemaTableRequired("keys");
+	key_relations.tailnets = SchemaTableRequired("tailnets");
 
 	rel = table_open(key_relations.keys, AccessShareLock);
 	key_relations.keys_pkey = resolve_columns(rel, key_columns, KEY_COLUMNS,
@@ -383,6 +372,7 @@ KeyProve(text *key, KeyRecord *record)
 	record->revoked = !isnull;
 	(void) slot_getattr(row, ka[KC_USED_UP_AT], &isnull);
 	record->used_up = !isnull;
+	record->tid = row->tts_tid;
 	end_row_lookup(&lookup);
 
 	row = lookup_row(&lookup, key_relations.tailnets, key_relations.tailnets_pkey,
@@ -397,6 +387,68 @@ KeyProve(text *key, KeyRecord *record)
 	end_row_lookup(&lookup);
 	PopActiveSnapshot();
 	return true;
+}
+
+/*
+ * KeyLockShared
+ *		Hold the row of a proven key FOR SHARE until the end of the
+ *		transaction, and return the key's status as the locked row version
+ *		has it.  A revocation, which updates the row, then waits for every
+ *		registration that holds it, and a registration that comes after a
+ *		revocation committed sees it: no registration with a key commits
+ *		after the key's revocation.  Under READ COMMITTED a row updated since
+ *		KeyProve read it is followed to its latest version, as SELECT ... FOR
+ *		SHARE follows it; under REPEATABLE READ and SERIALIZABLE that is a
+ *		serialization failure.  A key deleted meanwhile is KEY_INVALID.
+ */
+KeyStatus
+KeyLockShared(KeyRecord *record)
+{
+	const AttrNumber *ka = key_relations.key_attnum;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	Relation	rel;
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
+	TM_Result	result;
+	bool		isnull;
+
+	key_relations_resolve();
+	rel = table_open(key_relations.keys, RowShareLock);
+	slot = table_slot_create(rel, NULL);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	result = table_tuple_lock(rel, &record->tid, GetActiveSnapshot(), slot,
+							  GetCurrentCommandId(true), LockTupleShare, LockWaitBlock,
+							  xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							  &tmfd);
+	PopActiveSnapshot();
+	switch (result)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (xact_snapshot)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			/* READ COMMITTED follows an update: only a deletion comes here */
+			ExecDropSingleTupleTableSlot(slot);
+			table_close(rel, NoLock);
+			return KEY_INVALID;
+		default:
+			elog(ERROR, "unexpected result %d locking authentication key %s",
+				 (int) result, record->key_id);
+	}
+	record->tid = slot->tts_tid;
+	(void) slot_getattr(slot, ka[KC_REVOKED_AT], &isnull);
+	record->revoked = !isnull;
+	(void) slot_getattr(slot, ka[KC_USED_UP_AT], &isnull);
+	record->used_up = !isnull;
+	record->expires_at = DatumGetTimestampTz(slot_getattr(slot, ka[KC_EXPIRES_AT], &isnull));
+	ExecDropSingleTupleTableSlot(slot);
+	/* the lock on the table, as on the row, is kept to the end */
+	table_close(rel, NoLock);
+	return KeyRecordStatus(record);
 }
 
 /*
@@ -448,21 +500,41 @@ KeyStatusName(KeyStatus status)
 }
 
 /*
+ * KeyUseLimit
+ *		How many registrations a key allows in all: one for a one-off key,
+ *		max_uses for a reusable key with a limit, and PG_INT32_MAX (the most
+ *		that uses can count) for a reusable key without one.
+ */
+int32
+KeyUseLimit(bool reusable, bool has_max_uses, int32 max_uses)
+{
+	if (!reusable)
+		return 1;
+	return has_max_uses ? max_uses : PG_INT32_MAX;
+}
+
+/*
+ * KeyHasUseLimit: whether a registration spends a use of the key's row
+ * (one-off keys, and reusable keys with max_uses), or only counts it.
+ */
+bool
+KeyHasUseLimit(const KeyRecord *record)
+{
+	return !record->reusable || record->has_max_uses;
+}
+
+/*
  * KeyUsesLeftFrom
- *		How many more registrations a key allows, into *uses_left: one in
- *		all for a one-off key, max_uses for a reusable key with a limit.
- *		Returns false for a reusable key without a limit.
+ *		How many more registrations a key allows, into *uses_left.  Returns
+ *		false for a reusable key without a limit.
  */
 bool
 KeyUsesLeftFrom(bool reusable, bool has_max_uses, int32 max_uses,
 				int32 uses, int32 *uses_left)
 {
-	int32		limit;
-
 	if (reusable && !has_max_uses)
 		return false;
-	limit = reusable ? max_uses : 1;
-	*uses_left = Max(limit - uses, 0);
+	*uses_left = Max(KeyUseLimit(reusable, has_max_uses, max_uses) - uses, 0);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #define KEY_RECORD_H
 
 #include "datatype/timestamp.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 
 #include "key_format.h"
@@ -43,16 +44,20 @@ typedef struct KeyRecord
 	TimestampTz expires_at;
 	bool		revoked;
 	bool		used_up;
+	ItemPointerData tid;		/* where the row version read is */
 	/* settings of the key's tailnet, for registration */
 	bool		device_approval;
 	int64		node_key_expiry_usecs;
 } KeyRecord;
 
 extern bool KeyProve(text *key, KeyRecord *record);
+extern KeyStatus KeyLockShared(KeyRecord *record);
 extern KeyStatus KeyStatusFrom(bool revoked, bool used_up,
 							   TimestampTz expires_at, TimestampTz now);
 extern KeyStatus KeyRecordStatus(const KeyRecord *record);
 extern const char *KeyStatusName(KeyStatus status);
+extern int32 KeyUseLimit(bool reusable, bool has_max_uses, int32 max_uses);
+extern bool KeyHasUseLimit(const KeyRecord *record);
 extern bool KeyUsesLeftFrom(bool reusable, bool has_max_uses, int32 max_uses,
 							int32 uses, int32 *uses_left);
 extern bool KeyUsesLeft(const KeyRecord *record, int32 *uses_left);

@@ -57,7 +57,7 @@ auth_keys_lock_disable(PG_FUNCTION_ARGS)
 	TkaState	state;
 	TkaError	err;
 	bool		matches = false;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 2);
@@ -87,10 +87,10 @@ auth_keys_lock_disable(PG_FUNCTION_ARGS)
 				 errmsg("invalid disablement secret")));
 
 	LockAuthorityDelete(tailnet_id);
-	initStringInfo(&detail);
-	JsonAddText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
 	EventRecord(CallerRoleDescribe(), tailnet_id, "lock.disabled", NULL,
-				EVENT_NO_NODE, JsonFinish(&detail));
+				EVENT_NO_NODE, &detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

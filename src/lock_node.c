@@ -204,7 +204,7 @@ auth_keys_lock_sign_node(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	char	   *auth_key_id;
 	uint8		authorizing[TKA_KEY_LEN];
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 2);
@@ -227,10 +227,10 @@ auth_keys_lock_sign_node(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the node's tailnet has no Tailnet Lock")));
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "authorizing_key", LockHex(authorizing, TKA_KEY_LEN));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "authorizing_key", LockHex(authorizing, TKA_KEY_LEN));
 	EventRecord(CallerRoleDescribe(), tailnet_id, "node.signed", NULL, node_id,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -259,7 +259,7 @@ auth_keys_lock_submit(PG_FUNCTION_ARGS)
 	{
 		LockStoredAum head;
 		TkaState	state;
-		StringInfoData detail;
+		EventDetail detail;
 
 		/* a new authority was made with its genesis as head */
 		if (!genesis_now || memcmp(authority.head, authority.genesis, TKA_HASH_LEN) != 0)
@@ -269,23 +269,23 @@ auth_keys_lock_submit(PG_FUNCTION_ARGS)
 		LockStateDecode(head.state, &state);
 		LockTrustedKeysSet(tailnet_id, &state);
 
-		initStringInfo(&detail);
-		JsonAddText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
-		JsonAddRaw(&detail, "trusted_keys", psprintf("%d", state.nkeys));
-		JsonAddRaw(&detail, "stored", psprintf("%d", added));
+		EventDetailInit(&detail);
+		EventDetailText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
+		EventDetailInt64(&detail, "trusted_keys", state.nkeys);
+		EventDetailInt64(&detail, "stored", added);
 		EventRecord(CallerRoleDescribe(), tailnet_id,
 					genesis_now ? "lock.enabled" : "lock.head_moved",
-					NULL, EVENT_NO_NODE, JsonFinish(&detail));
+					NULL, EVENT_NO_NODE, &detail);
 	}
 	else if (added > 0)
 	{
-		StringInfoData detail;
+		EventDetail detail;
 
-		initStringInfo(&detail);
-		JsonAddText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
-		JsonAddRaw(&detail, "stored", psprintf("%d", added));
+		EventDetailInit(&detail);
+		EventDetailText(&detail, "head", LockHex(authority.head, TKA_HASH_LEN));
+		EventDetailInt64(&detail, "stored", added);
 		EventRecord(CallerRoleDescribe(), tailnet_id, "lock.updated",
-					NULL, EVENT_NO_NODE, JsonFinish(&detail));
+					NULL, EVENT_NO_NODE, &detail);
 	}
 
 	SPI_finish();

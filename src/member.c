@@ -35,6 +35,7 @@
 #include "actor.h"
 #include "arguments.h"
 #include "event.h"
+#include "key_store.h"
 #include "name_rules.h"
 #include "query.h"
 #include "tailnet.h"
@@ -51,37 +52,22 @@ static void
 revoke_member_keys(int64 tailnet_id, const char *login, const char *who,
 				   const char *reason)
 {
-	static SqlStatement revoke_keys = {
-		"UPDATE auth_keys.keys"
-		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND created_by OPERATOR(pg_catalog.=) $2"
-		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
-		" RETURNING key_id",
-		3, {INT8OID, TEXTOID, TEXTOID}
-	};
-	Datum		values[3];
-	uint64		revoked;
 	char	  **revoked_ids;
-	StringInfoData detail;
+	uint64		revoked = KeyStoreRevokeMemberKeys(tailnet_id, login, who, &revoked_ids);
+	EventBatch	events;
 
-	values[0] = Int64GetDatum(tailnet_id);
-	values[1] = CStringGetTextDatum(login);
-	values[2] = CStringGetTextDatum(who);
-	revoked = QueryRunLatest(&revoke_keys, values, NULL);
-	revoked_ids = palloc(sizeof(char *) * Max(revoked, 1));
-	for (uint64 i = 0; i < revoked; i++)
-		revoked_ids[i] = QueryGetText(i, 1);
-
-	initStringInfo(&detail);
-	JsonAddText(&detail, "reason", reason);
-	(void) JsonFinish(&detail);
+	EventBatchInit(&events, who);
 	for (uint64 i = 0; i < revoked; i++)
 	{
+		EventDetail detail;
+
 		CHECK_FOR_INTERRUPTS();
-		EventRecord(who, tailnet_id, "key.revoked", revoked_ids[i],
-					EVENT_NO_NODE, detail.data);
+		EventDetailInit(&detail);
+		EventDetailText(&detail, "reason", reason);
+		EventBatchAdd(&events, tailnet_id, "key.revoked", revoked_ids[i],
+					  EVENT_NO_NODE, &detail);
 	}
+	EventBatchWrite(&events);
 }
 
 /*
@@ -138,7 +124,7 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	Oid			db_role_type = MembersMapRoleOids() ? REGROLEOID : NAMEOID;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
@@ -175,13 +161,13 @@ auth_keys_set_member(PG_FUNCTION_ARGS)
 		revoke_member_keys(tailnet_id, login, ActorDescribe(),
 						   "member may no longer manage keys");
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "login", login);
-	JsonAddText(&detail, "role", role);
-	JsonAddText(&detail, "db_role",
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "login", login);
+	EventDetailText(&detail, "role", role);
+	EventDetailText(&detail, "db_role",
 				PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
 	EventRecord(ActorDescribe(), tailnet_id, "member.set", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	ActorForget();
 	PG_RETURN_VOID();
@@ -207,7 +193,7 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	Datum		values[2];
 	char	   *who;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 2);
@@ -226,10 +212,10 @@ auth_keys_remove_member(PG_FUNCTION_ARGS)
 				 errmsg("member \"%s\" of tailnet \"%s\" does not exist", login, tailnet)));
 	revoke_member_keys(tailnet_id, login, who, "member removed");
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "login", login);
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "login", login);
 	EventRecord(who, tailnet_id, "member.removed", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	ActorForget();
 	PG_RETURN_VOID();

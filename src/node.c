@@ -11,14 +11,10 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "mb/pg_wchar.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 
 #include "node.h"
+#include "schema.h"
 
 /*
  * NodeKeyArgType
@@ -32,10 +28,6 @@ NodeKeyArgType(FunctionCallInfo fcinfo, int argno)
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
 
 	if (!OidIsValid(type))
-		type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-							   CStringGetDatum("nodekey"),
-							   ObjectIdGetDatum(get_namespace_oid("auth_keys", false)));
-	if (!OidIsValid(type))
-		elog(ERROR, "type auth_keys.nodekey does not exist");
+		type = SchemaType("nodekey");
 	return type;
 }

@@ -307,7 +307,7 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	ArrayType  *tags;
 	int			ntags;
 	Datum		values[2];
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	actor = ActorRequireScoped(OAUTH_SCOPE_DEVICES_CORE);
@@ -332,12 +332,10 @@ auth_keys_set_node_tags(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(tags);
 	QueryRun(&update, values, NULL, false);
 
-	initStringInfo(&detail);
-	JsonAddRaw(&detail, "tags",
-			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(tags))));
+	EventDetailInit(&detail);
+	EventDetailTextArray(&detail, "tags", tags);
 	EventRecord(actor->login, node.tailnet_id, "node.tagged", NULL, node.node_id,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -5,8 +5,10 @@
  *
  * One call from the node-facing backend proves the key, spends one use of
  * it and enrols (or re-authenticates) the node, in the caller's
- * transaction.  Lock, then check: the node row of the node key is read
- * FOR UPDATE first (or, for a new node key, inserted), so that what the
+ * transaction.  Lock, then check: a new node key is enrolled by inserting
+ * its row, which no other transaction can see or take until the caller
+ * commits (a concurrent insert of the same node key waits for it); the row
+ * of a node key already enrolled is read FOR UPDATE first, so that what the
  * call decides from it (enrolled with this very key? in this tailnet?)
  * holds until the caller commits.  Then:
  *
@@ -18,9 +20,9 @@
  *	  node, or re-authenticates the node that has this node key with the
  *	  identity of the new key.
  *
- * The spend is a single conditional UPDATE, the last statement of the call,
- * so that the key's row lock, which racers for the key queue on, is held
- * only from it to the commit:
+ * The use is the last statement of the call, so that the key's row lock is
+ * held only from it to the commit (key_store.c says how each kind of key
+ * is spent).  A key with a limit is spent by one conditional UPDATE:
  *
  *		UPDATE keys SET uses = uses + 1, ...
  *		 WHERE key_id = $1 AND revoked_at IS NULL AND used_up_at IS NULL
@@ -33,7 +35,11 @@
  * the winner) and reports "already used".  So N racers on a one-off key
  * give exactly one success, and never "invalid".  Under REPEATABLE READ or
  * SERIALIZABLE the lost race is a serialization failure (40001) instead.
- * Locks are always taken node row first, key row second.
+ * A reusable key without a limit, and a key that re-authenticates the node
+ * it enrolled, are not written: their row is held FOR SHARE, which a
+ * revocation waits for (and which does not make registrations wait for
+ * each other), and its status is checked again as locked.  Locks are
+ * always taken node row first, key row second.
  *
  * Failures before the secret is proven say only "invalid authentication
  * key", with no detail; after, the detail says whether the key expired,
@@ -67,6 +73,7 @@
 #include "event.h"
 #include "key_format.h"
 #include "key_record.h"
+#include "key_store.h"
 #include "lock_node.h"
 #include "name_rules.h"
 #include "node.h"
@@ -111,46 +118,31 @@ refuse_key(KeyStatus status)
 }
 
 /*
- * Spend one use of a proven key.  Returns normally only if this call got
- * the use; otherwise refuses the key with the status that a fresh read
- * shows (a concurrent registration used it up, or it was revoked).
+ * Spend one use of a proven key, or with counts (1.1) count it if the key
+ * has no limit.  Returns normally only if this call got the use; otherwise
+ * refuses the key with the status that the row shows now (a concurrent
+ * registration used it up, or it was revoked).
  */
 static void
-spend_key(const KeyRecord *key)
+use_key(KeyRecord *key, bool counts)
 {
-	static SqlStatement spend = {
-		"UPDATE auth_keys.keys"
-		"   SET uses = uses OPERATOR(pg_catalog.+) 1,"
-		"       last_used_at = pg_catalog.now(),"
-		"       used_up_at = CASE WHEN uses OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=)"
-		"                              CASE WHEN reusable THEN COALESCE(max_uses, 2147483647)"
-		"                                   ELSE 1 END"
-		"                         THEN pg_catalog.now() END"
-		" WHERE key_id OPERATOR(pg_catalog.=) $1"
-		"   AND revoked_at IS NULL"
-		"   AND used_up_at IS NULL"
-		"   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
-		1, {TEXTOID}
-	};
-	static SqlStatement reread = {
-		"SELECT revoked_at IS NOT NULL, used_up_at IS NOT NULL, expires_at"
-		"  FROM auth_keys.keys"
-		" WHERE key_id OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
-	};
-	Datum		key_id = CStringGetTextDatum(key->key_id);
 	KeyStatus	status;
 
-	if (QueryRun(&spend, &key_id, NULL, false) == 1)
-		return;
-
-	/* not read-only: that takes a new snapshot, which sees the winner */
-	if (QueryRun(&reread, &key_id, NULL, false) == 0)
-		refuse_key(KEY_INVALID);	/* purged meanwhile */
-	status = KeyStatusFrom(DatumGetBool(QueryGetNotNull(0, 1)),
-						   DatumGetBool(QueryGetNotNull(0, 2)),
-						   DatumGetTimestampTz(QueryGetNotNull(0, 3)),
-						   GetCurrentTransactionStartTimestamp());
+	if (KeyHasUseLimit(key) || !counts)
+	{
+		if (KeyStoreSpend(key))
+			return;
+		status = KeyStoreStatusNow(key->key_id);
+	}
+	else
+	{
+		status = KeyLockShared(key);
+		if (status == KEY_VALID)
+		{
+			KeyStoreCountUse(key);
+			return;
+		}
+	}
 	/* a key that still looks valid here lost to something unforeseen */
 	refuse_key(status == KEY_VALID ? KEY_USED : status);
 }
@@ -230,45 +222,17 @@ lock_node(Datum node_key, Oid nodekey_type, EnrolledNode *node)
 }
 
 /*
- * Give the node the identity the key gives it: insert it for a new node
- * key, or update the locked node of "existing" (re-authenticate it).  An
- * authorized node stays authorized.  Returns false when a concurrent
- * registration inserted the node key first: the caller locks that row and
- * starts again.
+ * The identity the key gives a node, as the arguments of insert_node and
+ * update_node ($1 is the tailnet or the node, $2 the node key).  An
+ * authorized node stays authorized.
  */
-static bool
-enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
-		   const KeyRecord *key, const EnrolledNode *existing, EnrolledNode *node)
+static void
+identity_of(const KeyRecord *key, Datum node_key, text *hostname,
+			Datum *values, char *nulls)
 {
-	static SqlStatement insert = {
-		"INSERT INTO auth_keys.nodes"
-		"  (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,"
-		"   ephemeral, authorized, key_expiry_disabled, node_key_expires_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-		" ON CONFLICT (node_key) DO NOTHING"
-		" RETURNING " NODE_COLUMNS,
-		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
-		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
-	};
-	static SqlStatement update = {
-		"UPDATE auth_keys.nodes"
-		"   SET hostname = $3, user_login = $4, tags = $5, auth_key_id = $6,"
-		"       ephemeral = $7, authorized = authorized OR $8,"
-		"       key_expiry_disabled = $9, node_key_expires_at = $10,"
-		"       last_seen_at = pg_catalog.now()"
-		" WHERE node_id OPERATOR(pg_catalog.=) $1"
-		"   AND node_key OPERATOR(auth_keys.=) $2"
-		" RETURNING " NODE_COLUMNS,
-		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
-		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
-	};
 	bool		tagged = ArrayGetNItems(ARR_NDIM(key->tags), ARR_DIMS(key->tags)) > 0;
-	SqlStatement *query = existing ? &update : &insert;
-	Datum		values[10];
-	char		nulls[10];
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = existing ? Int64GetDatum(existing->node_id) : Int64GetDatum(key->tailnet_id);
+	memset(nulls, ' ', 10);
 	values[1] = node_key;
 	values[2] = PointerGetDatum(hostname);
 	values[3] = key->created_by ? CStringGetTextDatum(key->created_by) : (Datum) 0;
@@ -281,20 +245,78 @@ enrol_node(Datum node_key, Oid nodekey_type, text *hostname,
 	values[9] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() +
 									key->node_key_expiry_usecs);
 	nulls[9] = tagged ? 'n' : ' ';
+}
 
-	QuerySetArgType(query, 1, nodekey_type);
-	if (QueryRun(query, values, nulls, false) != 1)
+/*
+ * Enrol a new node key with the identity the key gives it.  Returns false
+ * when the node key is enrolled already (or a concurrent registration
+ * enrolled it first, which this waited for): the caller locks that row.
+ */
+static bool
+insert_node(Datum node_key, Oid nodekey_type, text *hostname,
+			const KeyRecord *key, EnrolledNode *node)
+{
+	static SqlStatement insert = {
+		"INSERT INTO auth_keys.nodes"
+		"  (tailnet_id, node_key, hostname, user_login, tags, auth_key_id,"
+		"   ephemeral, authorized, key_expiry_disabled, node_key_expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		" ON CONFLICT (node_key) DO NOTHING"
+		" RETURNING " NODE_COLUMNS,
+		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
+	};
+	Datum		values[10];
+	char		nulls[10];
+
+	identity_of(key, node_key, hostname, values, nulls);
+	values[0] = Int64GetDatum(key->tailnet_id);
+	QuerySetArgType(&insert, 1, nodekey_type);
+	if (QueryRun(&insert, values, nulls, false) != 1)
 		return false;
 	read_node(node);
-	node->reauthenticated = existing != NULL;
+	node->reauthenticated = false;
 	return true;
+}
+
+/*
+ * Re-authenticate the locked node "existing" with the identity the key
+ * gives it.
+ */
+static void
+update_node(Datum node_key, Oid nodekey_type, text *hostname,
+			const KeyRecord *key, const EnrolledNode *existing, EnrolledNode *node)
+{
+	static SqlStatement update = {
+		"UPDATE auth_keys.nodes"
+		"   SET hostname = $3, user_login = $4, tags = $5, auth_key_id = $6,"
+		"       ephemeral = $7, authorized = authorized OR $8,"
+		"       key_expiry_disabled = $9, node_key_expires_at = $10,"
+		"       last_seen_at = pg_catalog.now()"
+		" WHERE node_id OPERATOR(pg_catalog.=) $1"
+		"   AND node_key OPERATOR(auth_keys.=) $2"
+		" RETURNING " NODE_COLUMNS,
+		10, {INT8OID, InvalidOid, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID,
+		BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}
+	};
+	Datum		values[10];
+	char		nulls[10];
+
+	identity_of(key, node_key, hostname, values, nulls);
+	values[0] = Int64GetDatum(existing->node_id);
+	QuerySetArgType(&update, 1, nodekey_type);
+	if (QueryRun(&update, values, nulls, false) != 1)
+		elog(ERROR, "locked node " INT64_FORMAT " was not updated", existing->node_id);
+	read_node(node);
+	node->reauthenticated = true;
 }
 
 /*
  * register_node: the work of both versions.  With with_lock (1.1, whose
  * fourth argument is the node key signature), the node's signature is
- * verified and stored in a locked tailnet (src/lock_node.c); 1.0 has no
- * Tailnet Lock tables.
+ * verified and stored in a locked tailnet (src/lock_node.c), and the uses
+ * of a key without a limit are counted in key_use_counts; 1.0 has neither
+ * table, and spends every key by updating its row.
  */
 static Datum
 register_node(FunctionCallInfo fcinfo, bool with_lock)
@@ -308,12 +330,12 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 	EnrolledNode existing;
 	EnrolledNode node;
 	bool		found;
-	bool		same_key_again;
+	bool		same_key_again = false;
 	bool		as_it_is = false;
 	bool		signed_now;
 	Datum		result[REGISTER_COLUMNS];
 	bool		result_nulls[REGISTER_COLUMNS];
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	/* the row type the executor expects: no catalog lookups per call */
@@ -330,13 +352,19 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 	status = KeyRecordStatus(&key);
 
 	/*
-	 * Lock the node of this node key, or insert it; a concurrent insert of
-	 * the same node key makes the insert yield, and its row is locked
-	 * instead (it is then the node of this node key, enrolled meanwhile).
+	 * A valid key inserts the node of a new node key; an enrolled node key's
+	 * row is locked, then decided from.  A node deleted between a refused
+	 * insert and the lock is enrolled anew.
 	 */
 	for (;;)
 	{
+		CHECK_FOR_INTERRUPTS();
+		if (status == KEY_VALID &&
+			insert_node(node_key, nodekey_type, hostname, &key, &node))
+			break;
 		found = lock_node(node_key, nodekey_type, &existing);
+		if (!found && status == KEY_VALID)
+			continue;
 		if (found && existing.tailnet_id != key.tailnet_id)
 			refuse_foreign_node_key();
 		same_key_again = found && existing.auth_key_id != NULL &&
@@ -352,10 +380,8 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 		}
 		if (status != KEY_VALID)
 			refuse_key(status);
-		if (enrol_node(node_key, nodekey_type, hostname, &key,
-					   found ? &existing : NULL, &node))
-			break;
-		CHECK_FOR_INTERRUPTS();
+		update_node(node_key, nodekey_type, hostname, &key, &existing, &node);
+		break;
 	}
 
 	/* Tailnet Lock (1.1): the node key signature, if one was given */
@@ -366,17 +392,23 @@ register_node(FunctionCallInfo fcinfo, bool with_lock)
 
 	if (!as_it_is)
 	{
-		initStringInfo(&detail);
-		JsonAddText(&detail, "hostname", text_to_cstring(hostname));
-		JsonAddBool(&detail, "reauthenticated", node.reauthenticated);
+		EventDetailInit(&detail);
+		EventDetailText(&detail, "hostname", text_to_cstring(hostname));
+		EventDetailBool(&detail, "reauthenticated", node.reauthenticated);
 		if (signed_now)
-			JsonAddText(&detail, "lock_status", "signed");
+			EventDetailText(&detail, "lock_status", "signed");
 		EventRecord(CallerRoleDescribe(), key.tailnet_id,
 					same_key_again ? "node.reauthenticated" : "key.used",
-					key.key_id, node.node_id, JsonFinish(&detail));
-		/* the node that a key enrolled spends nothing presenting it again */
+					key.key_id, node.node_id, &detail);
+
+		/*
+		 * The node that a key enrolled spends nothing presenting it again,
+		 * but holds the key, as a use does, against a revocation.
+		 */
 		if (!same_key_again)
-			spend_key(&key);
+			use_key(&key, with_lock);
+		else if ((status = KeyLockShared(&key)) != KEY_VALID)
+			refuse_key(status);
 	}
 	else if (signed_now)
 		EventRecord(CallerRoleDescribe(), key.tailnet_id, "node.signed",

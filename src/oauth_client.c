@@ -53,6 +53,7 @@
 #include "actor.h"
 #include "arguments.h"
 #include "event.h"
+#include "key_store.h"
 #include "oauth_credential.h"
 #include "oauth_scope.h"
 #include "query.h"
@@ -104,14 +105,6 @@ read_scopes(FunctionCallInfo fcinfo)
 	return scopes;
 }
 
-/* A text array as JSON, for an event's detail. */
-static const char *
-array_json(ArrayType *array)
-{
-	return TextDatumGetCString(DirectFunctionCall1(array_to_json,
-												   PointerGetDatum(array)));
-}
-
 /*
  * auth_keys.create_oauth_client(scopes text[], tags text[], description
  *		text) RETURNS TABLE (client_id text, secret text)
@@ -138,7 +131,7 @@ auth_keys_create_oauth_client(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		inserted = false;
-	StringInfoData detail;
+	EventDetail detail;
 	Datum		result[2];
 	bool		result_nulls[2] = {false, false};
 
@@ -197,12 +190,12 @@ auth_keys_create_oauth_client(PG_FUNCTION_ARGS)
 	if (!inserted)
 		elog(ERROR, "could not find a free OAuth client id");
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "client_id", credential.id);
-	JsonAddRaw(&detail, "scopes", array_json(DatumGetArrayTypeP(values[3])));
-	JsonAddRaw(&detail, "tags", array_json(tags));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "client_id", credential.id);
+	EventDetailTextArray(&detail, "scopes", DatumGetArrayTypeP(values[3]));
+	EventDetailTextArray(&detail, "tags", tags);
 	EventRecord(actor->login, actor->tailnet_id, "oauth_client.created", NULL,
-				EVENT_NO_NODE, JsonFinish(&detail));
+				EVENT_NO_NODE, &detail);
 
 	result[0] = CStringGetTextDatum(credential.id);
 	result[1] = PointerGetDatum(OAuthCredentialText(OAUTH_CLIENT_SECRET, &credential));
@@ -222,38 +215,24 @@ auth_keys_create_oauth_client(PG_FUNCTION_ARGS)
 static uint64
 revoke_client_keys(const Actor *actor, const char *client_id)
 {
-	static SqlStatement revoke = {
-		"UPDATE auth_keys.keys"
-		"   SET revoked_at = pg_catalog.now(), revoked_by = $3"
-		" WHERE tailnet_id OPERATOR(pg_catalog.=) $1"
-		"   AND oauth_client_id OPERATOR(pg_catalog.=) $2"
-		"   AND invalid_at OPERATOR(pg_catalog.>) pg_catalog.now()"
-		" RETURNING key_id",
-		3, {INT8OID, TEXTOID, TEXTOID}
-	};
-	Datum		values[3];
-	uint64		revoked;
 	char	  **key_ids;
-	StringInfoData detail;
+	uint64		revoked = KeyStoreRevokeClientKeys(actor->tailnet_id, client_id,
+												   actor->login, &key_ids);
+	EventBatch	events;
 
-	values[0] = Int64GetDatum(actor->tailnet_id);
-	values[1] = CStringGetTextDatum(client_id);
-	values[2] = CStringGetTextDatum(actor->login);
-	revoked = QueryRunLatest(&revoke, values, NULL);
-	key_ids = palloc(sizeof(char *) * Max(revoked, 1));
-	for (uint64 i = 0; i < revoked; i++)
-		key_ids[i] = QueryGetText(i, 1);
-
-	initStringInfo(&detail);
-	JsonAddText(&detail, "reason", "OAuth client revoked");
-	JsonAddText(&detail, "client_id", client_id);
-	(void) JsonFinish(&detail);
+	EventBatchInit(&events, actor->login);
 	for (uint64 i = 0; i < revoked; i++)
 	{
+		EventDetail detail;
+
 		CHECK_FOR_INTERRUPTS();
-		EventRecord(actor->login, actor->tailnet_id, "key.revoked", key_ids[i],
-					EVENT_NO_NODE, detail.data);
+		EventDetailInit(&detail);
+		EventDetailText(&detail, "reason", "OAuth client revoked");
+		EventDetailText(&detail, "client_id", client_id);
+		EventBatchAdd(&events, actor->tailnet_id, "key.revoked", key_ids[i],
+					  EVENT_NO_NODE, &detail);
 	}
+	EventBatchWrite(&events);
 	return revoked;
 }
 
@@ -296,7 +275,7 @@ auth_keys_revoke_oauth_client(PG_FUNCTION_ARGS)
 	bool		already_revoked;
 	uint64		tokens = 0;
 	uint64		keys = 0;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
@@ -343,14 +322,14 @@ auth_keys_revoke_oauth_client(PG_FUNCTION_ARGS)
 	if (revoke_keys)
 		keys = revoke_client_keys(actor, client_id);
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "client_id", client_id);
-	JsonAddRaw(&detail, "tokens_ended", psprintf(UINT64_FORMAT, tokens));
-	JsonAddBool(&detail, "revoke_keys", revoke_keys);
-	JsonAddRaw(&detail, "keys_revoked", psprintf(UINT64_FORMAT, keys));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "client_id", client_id);
+	EventDetailInt64(&detail, "tokens_ended", (int64) tokens);
+	EventDetailBool(&detail, "revoke_keys", revoke_keys);
+	EventDetailInt64(&detail, "keys_revoked", (int64) keys);
 	if (!already_revoked || keys > 0)
 		EventRecord(actor->login, actor->tailnet_id, "oauth_client.revoked", NULL,
-					EVENT_NO_NODE, JsonFinish(&detail));
+					EVENT_NO_NODE, &detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

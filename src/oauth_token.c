@@ -10,7 +10,7 @@
  * act_as_token.  The token is stored as its id and the SHA-256 of its
  * secret (oauth_credential.c); it dies with its client (revoke_oauth_client
  * deletes it), and tokens of a client that expired are deleted when the
- * client gets its next one.
+ * client gets its next one, and by the sweep (OAuthTokensDeleteExpired).
  *
  * Errors are those RFC 6749 names, carried in the SQLSTATE, the message
  * (which starts with the name) and the detail:
@@ -56,7 +56,9 @@
 #include "event.h"
 #include "oauth_credential.h"
 #include "oauth_scope.h"
+#include "oauth_token.h"
 #include "query.h"
+#include "schema.h"
 #include "tag.h"
 #include "writable.h"
 
@@ -311,7 +313,7 @@ auth_keys_oauth_token(PG_FUNCTION_ARGS)
 	OAuthCredential credential;
 	Datum		values[8];
 	bool		inserted = false;
-	StringInfoData detail;
+	EventDetail detail;
 	Datum		result[5];
 	bool		result_nulls[5] = {false, false, false, false, false};
 
@@ -348,16 +350,12 @@ auth_keys_oauth_token(PG_FUNCTION_ARGS)
 	if (!inserted)
 		elog(ERROR, "could not find a free OAuth access token id");
 
-	initStringInfo(&detail);
-	JsonAddRaw(&detail, "scopes",
-			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(scope_array))));
-	JsonAddRaw(&detail, "tags",
-			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(tags))));
-	JsonAddTimestamp(&detail, "expires_at", expires_at);
+	EventDetailInit(&detail);
+	EventDetailTextArray(&detail, "scopes", scope_array);
+	EventDetailTextArray(&detail, "tags", tags);
+	EventDetailTimestamp(&detail, "expires_at", expires_at);
 	EventRecord(psprintf("client:%s", client.client_id), client.tailnet_id,
-				"oauth_token.granted", NULL, EVENT_NO_NODE, JsonFinish(&detail));
+				"oauth_token.granted", NULL, EVENT_NO_NODE, &detail);
 
 	result[0] = PointerGetDatum(OAuthCredentialText(OAUTH_ACCESS_TOKEN, &credential));
 	explicit_bzero(&credential, sizeof(credential));
@@ -370,4 +368,28 @@ auth_keys_oauth_token(PG_FUNCTION_ARGS)
 				   VARSIZE(DatumGetPointer(result[0])) - VARHDRSZ);
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * OAuthTokensDeleteExpired
+ *		Delete up to batch_size access tokens that have expired, for the
+ *		sweep (a token in use right now, locked, is left to the next);
+ *		returns how many.  A database still on 1.0 has no tokens.
+ */
+uint64
+OAuthTokensDeleteExpired(int batch_size)
+{
+	static SqlStatement delete = {
+		"DELETE FROM auth_keys.oauth_tokens"
+		" WHERE token_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"   SELECT token_id FROM auth_keys.oauth_tokens"
+		"    WHERE expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
+		"    LIMIT $1 FOR UPDATE SKIP LOCKED))",
+		1, {INT4OID}
+	};
+	Datum		value = Int32GetDatum(batch_size);
+
+	if (!OidIsValid(SchemaTable("oauth_tokens")))
+		return 0;
+	return QueryRun(&delete, &value, NULL, false);
 }

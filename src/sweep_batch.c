@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * sweep_batch.c
- *	  A sweep's removals, batch by batch, past rows that cannot be removed.
+ *	  A sweep's removals, one batch at a time, past rows that cannot be
+ *	  removed.
  *
  * A sweep that one row can stop is a sweep that stops for good: the row is
  * still there for the next run, and the one after, while expired keys and
@@ -12,9 +13,11 @@
  * So each batch is removed in a subtransaction.  When that fails, its rows
  * are removed one by one, each in a subtransaction of its own; a row that
  * fails alone is skipped, with a WARNING and a sweep.skipped event that
- * say which row and why, and the batches that follow pass over it.  A
- * phase that has skipped SWEEP_SKIPPED_MAX rows stops with a WARNING (the
- * trouble is then not one row), and the sweep goes on with the next phase.
+ * say which row and why, and the batches that follow pass over it (the
+ * list of skipped rows outlives the batch's transaction, for a sweep that
+ * commits after each batch).  A phase that has skipped SWEEP_SKIPPED_MAX
+ * rows stops with a WARNING (the trouble is then not one row), and the
+ * sweep goes on with the next phase.
  *
  * A cancel is not a failure of a row: it ends the sweep, as always.  Nor
  * can a subtransaction catch what is checked only at commit (a DEFERRABLE
@@ -31,8 +34,6 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -40,12 +41,9 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
-#include "auth_keys.h"
 #include "event.h"
+#include "query.h"
 #include "sweep_batch.h"
-
-/* more rows than this failing alone is no longer a bad row or two */
-#define SWEEP_SKIPPED_MAX	100
 
 /* The ids of some rows of a phase, with their tailnets. */
 typedef struct SweepRowSet
@@ -75,38 +73,19 @@ id_copy(SweepRows rows, Datum id)
 }
 
 /*
- * Rest for auth_keys.sweep_batch_delay after a full batch, as VACUUM rests
- * for vacuum_cost_delay: a sweep through a large backlog then leaves most
- * of the CPU to registrations.  Woken early only to be cancelled.
- */
-static void
-rest_between_batches(void)
-{
-	if (auth_keys_sweep_batch_delay_ms <= 0)
-		return;
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 auth_keys_sweep_batch_delay_ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
-}
-
-/*
  * Lock the next batch and return its rows, in the current memory context
  * (SPI_tuptable does not outlive the next statement).
  */
 static SweepRowSet
 pick_batch(const SweepPhase *phase, TimestampTz cutoff, int batch_size,
-		   const SweepRowSet *skipped)
+		   const SweepSkipped *skipped, bool *more)
 {
-	Datum		values[3];
 	SweepRowSet batch;
 	uint64		count;
 
-	values[0] = TimestampTzGetDatum(cutoff);
-	values[1] = Int32GetDatum(batch_size);
-	values[2] = id_array(phase->rows, skipped->ids, skipped->count);
-	count = QueryRun(phase->pick, values, NULL, false);
-
+	count = phase->pick(cutoff, batch_size,
+						id_array(phase->rows, (Datum *) skipped->ids, skipped->count),
+						phase->state, more);
 	batch.count = (int) count;
 	batch.ids = palloc(sizeof(Datum) * Max(batch.count, 1));
 	batch.tailnets = palloc(sizeof(int64) * Max(batch.count, 1));
@@ -120,9 +99,10 @@ pick_batch(const SweepPhase *phase, TimestampTz cutoff, int batch_size,
 }
 
 /*
- * Remove the rows "ids" in a subtransaction.  Returns whether it worked,
- * with how many were removed in *removed; else the error, in the caller's
- * memory context, in *error.  A cancel is raised again.
+ * Remove the rows "ids", with their events, in a subtransaction.  Returns
+ * whether it worked, with how many were removed in *removed; else the
+ * error, in the caller's memory context, in *error.  A cancel is raised
+ * again.
  */
 static bool
 try_remove(const SweepPhase *phase, Datum *ids, int count, TimestampTz cutoff,
@@ -136,8 +116,12 @@ try_remove(const SweepPhase *phase, Datum *ids, int count, TimestampTz cutoff,
 	MemoryContextSwitchTo(caller_context);
 	PG_TRY();
 	{
+		EventBatch	events;
+
+		EventBatchInit(&events, actor);
 		*removed = phase->remove(id_array(phase->rows, ids, count), cutoff,
-								 actor, phase->arg);
+								 &events, phase->state);
+		EventBatchWrite(&events);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(caller_context);
 		CurrentResourceOwner = caller_owner;
@@ -163,12 +147,12 @@ static void
 report_skipped(const SweepPhase *phase, const SweepRowSet *batch, int i,
 			   const char *actor, const ErrorData *error)
 {
-	StringInfoData detail;
+	EventDetail detail;
 	const char *sqlstate = unpack_sql_state(error->sqlerrcode);
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "sqlstate", sqlstate);
-	JsonAddText(&detail, "error", error->message);
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "sqlstate", sqlstate);
+	EventDetailText(&detail, "error", error->message);
 	if (phase->rows == SWEEP_KEYS)
 	{
 		char	   *key_id = TextDatumGetCString(batch->ids[i]);
@@ -179,7 +163,7 @@ report_skipped(const SweepPhase *phase, const SweepRowSet *batch, int i,
 				 errdetail("The purge failed with SQLSTATE %s: %s", sqlstate, error->message),
 				 errhint("The sweep tries again next time; find what holds the key with the event sweep.skipped.")));
 		EventRecord(actor, batch->tailnets[i], "sweep.skipped", key_id,
-					EVENT_NO_NODE, JsonFinish(&detail));
+					EVENT_NO_NODE, &detail);
 	}
 	else
 	{
@@ -191,80 +175,67 @@ report_skipped(const SweepPhase *phase, const SweepRowSet *batch, int i,
 				 errdetail("The removal failed with SQLSTATE %s: %s", sqlstate, error->message),
 				 errhint("The sweep tries again next time; find what holds the node with the event sweep.skipped.")));
 		EventRecord(actor, batch->tailnets[i], "sweep.skipped", NULL,
-					node_id, JsonFinish(&detail));
+					node_id, &detail);
 	}
 }
 
-/*
- * SweepPhaseRun
- *		Remove, batch by batch, the rows that "phase" picks as past
- *		"cutoff", skipping those that cannot be removed (see the file
- *		header); return how many were removed.
- */
-int64
-SweepPhaseRun(const SweepPhase *phase, TimestampTz cutoff, int batch_size,
-			  const char *actor)
+/* The WARNING of a phase that stops for the rows it skipped. */
+static void
+report_stopped(const SweepPhase *phase)
 {
-	MemoryContext phase_context = CurrentMemoryContext;
-	MemoryContext batch_context;
-	SweepRowSet skipped;
-	int64		total = 0;
+	if (phase->rows == SWEEP_KEYS)
+		ereport(WARNING,
+				(errmsg("sweep stopped purging keys after %d keys it could not purge",
+						SWEEP_SKIPPED_MAX),
+				 errhint("Something refuses every purge, such as a trigger or another table's foreign key; the events sweep.skipped say what.")));
+	else
+		ereport(WARNING,
+				(errmsg("sweep stopped removing nodes after %d nodes it could not remove",
+						SWEEP_SKIPPED_MAX),
+				 errhint("Something refuses every removal, such as a trigger or another table's foreign key; the events sweep.skipped say what.")));
+}
 
-	skipped.count = 0;
-	skipped.ids = palloc(sizeof(Datum) * SWEEP_SKIPPED_MAX);
-	skipped.tailnets = NULL;
-	batch_context = AllocSetContextCreate(phase_context, "auth_keys sweep batch",
-										  ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+/*
+ * SweepPhaseStep
+ *		Remove the next batch of the rows that "phase" picks as past
+ *		"cutoff", skipping those that cannot be removed (see the file
+ *		header); add how many were removed to *removed.  Returns whether the
+ *		phase has more to do.
+ */
+bool
+SweepPhaseStep(const SweepPhase *phase, TimestampTz cutoff, int batch_size,
+			   const char *actor, SweepSkipped *skipped, int64 *removed)
+{
+	MemoryContext step_context = CurrentMemoryContext;
+	SweepRowSet batch;
+	uint64		count;
+	ErrorData  *error;
+	bool		more;
+
+	CHECK_FOR_INTERRUPTS();
+	batch = pick_batch(phase, cutoff, batch_size, skipped, &more);
+	if (try_remove(phase, batch.ids, batch.count, cutoff, actor, &count, &error))
 	{
-		SweepRowSet batch;
-		uint64		removed;
-		ErrorData  *error;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(batch_context);
-		MemoryContextSwitchTo(batch_context);
-		batch = pick_batch(phase, cutoff, batch_size, &skipped);
-
-		if (try_remove(phase, batch.ids, batch.count, cutoff, actor, &removed, &error))
-			total += removed;
-		else
-		{
-			for (int i = 0; i < batch.count; i++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				if (try_remove(phase, &batch.ids[i], 1, cutoff, actor, &removed, &error))
-				{
-					total += removed;
-					continue;
-				}
-				report_skipped(phase, &batch, i, actor, error);
-				MemoryContextSwitchTo(phase_context);
-				skipped.ids[skipped.count++] = id_copy(phase->rows, batch.ids[i]);
-				MemoryContextSwitchTo(batch_context);
-				if (skipped.count == SWEEP_SKIPPED_MAX)
-				{
-					if (phase->rows == SWEEP_KEYS)
-						ereport(WARNING,
-								(errmsg("sweep stopped purging keys after %d keys it could not purge",
-										SWEEP_SKIPPED_MAX),
-								 errhint("Something refuses every purge, such as a trigger or another table's foreign key; the events sweep.skipped say what.")));
-					else
-						ereport(WARNING,
-								(errmsg("sweep stopped removing nodes after %d nodes it could not remove",
-										SWEEP_SKIPPED_MAX),
-								 errhint("Something refuses every removal, such as a trigger or another table's foreign key; the events sweep.skipped say what.")));
-					MemoryContextSwitchTo(phase_context);
-					MemoryContextDelete(batch_context);
-					return total;
-				}
-			}
-		}
-		if (batch.count < batch_size)
-			break;
-		rest_between_batches();
+		*removed += count;
+		return more;
 	}
-	MemoryContextSwitchTo(phase_context);
-	MemoryContextDelete(batch_context);
-	return total;
+	for (int i = 0; i < batch.count; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (try_remove(phase, &batch.ids[i], 1, cutoff, actor, &count, &error))
+		{
+			*removed += count;
+			continue;
+		}
+		report_skipped(phase, &batch, i, actor, error);
+		MemoryContextSwitchTo(skipped->context);
+		skipped->ids[skipped->count++] = id_copy(phase->rows, batch.ids[i]);
+		MemoryContextSwitchTo(step_context);
+		if (skipped->count == SWEEP_SKIPPED_MAX)
+		{
+			report_stopped(phase);
+			return false;
+		}
+	}
+	return more;
 }

@@ -78,15 +78,19 @@ PG_FUNCTION_INFO_V1(auth_keys_sweep_job_runs);
 
 /*
  * The sweep, when auth_keys is installed (the job may outlive the
- * extension).  PL/pgSQL plans the PERFORM only when it runs it.  Operators
- * qualified, since the job runs with the job owner's search_path.
+ * extension): auth_keys.sweep_in_steps, which commits after each batch.  A
+ * procedure may commit only when called from the top level, so the job's
+ * command is one DO block (pg_cron runs a command of several statements
+ * in one transaction).  PL/pgSQL plans the CALL only when it runs it.
+ * Operators qualified, since the job runs with the job owner's
+ * search_path.
  */
-#define SWEEP_CALL \
-	"DO $sweep$ BEGIN" \
+#define SWEEP_IF_INSTALLED \
 	" IF EXISTS (SELECT FROM pg_catalog.pg_extension" \
 	" WHERE extname OPERATOR(pg_catalog.=) 'auth_keys')" \
-	" THEN PERFORM auth_keys.sweep(); END IF;" \
-	" END $sweep$"
+	" THEN CALL auth_keys.sweep_in_steps(); END IF;"
+
+#define SWEEP_CALL "DO $sweep$ BEGIN" SWEEP_IF_INSTALLED " END $sweep$"
 
 /*
  * The trim of the job's run history.  A run that never connected has no
@@ -98,16 +102,17 @@ PG_FUNCTION_INFO_V1(auth_keys_sweep_job_runs);
  * other operator, hence the parentheses.
  */
 #define SWEEP_JOB_TRIM \
-	"DELETE FROM cron.job_run_details d USING cron.job j" \
+	" DELETE FROM cron.job_run_details d USING cron.job j" \
 	" WHERE j.jobname OPERATOR(pg_catalog.=) '" SWEEP_JOB_NAME "'::pg_catalog.name" \
 	" AND j.username OPERATOR(pg_catalog.=) CURRENT_USER" \
 	" AND d.jobid OPERATOR(pg_catalog.=) j.jobid" \
 	" AND d.runid OPERATOR(pg_catalog.<=) (SELECT o.runid FROM cron.job_run_details o" \
 	" WHERE COALESCE(o.start_time, o.end_time) OPERATOR(pg_catalog.<)" \
 	" (pg_catalog.now() OPERATOR(pg_catalog.-) '" SWEEP_JOB_HISTORY "'::pg_catalog.interval)" \
-	" ORDER BY o.runid DESC LIMIT 1)"
+	" ORDER BY o.runid DESC LIMIT 1);"
 
-#define SWEEP_JOB_COMMAND SWEEP_CALL "; " SWEEP_JOB_TRIM
+/* The sweep, then the trim, in the one block. */
+#define SWEEP_JOB_COMMAND "DO $sweep$ BEGIN" SWEEP_IF_INSTALLED SWEEP_JOB_TRIM " END $sweep$"
 
 /* How a job reaches the database, as schedule_sweep decided. */
 typedef struct JobConnection
@@ -406,6 +411,16 @@ auth_keys_unschedule_sweep(PG_FUNCTION_ARGS)
 #define SWEEP_JOB_RUNS_COLUMNS 9
 
 /*
+ * With background workers, pg_cron records a run's start_time only once
+ * the worker has started, and a short sweep may have finished by then
+ * (seen on a loaded machine): a sweep_log row of the run's process counts
+ * from this long before it.  The job's runs are a minute apart at least,
+ * and the row taken is the latest before the run's end, so no row of an
+ * earlier run of the same process is taken for a later one.
+ */
+#define SWEEP_RUN_START_LAG "1 minute"
+
+/*
  * auth_keys.sweep_job_runs(max_runs integer DEFAULT 20)
  *		RETURNS TABLE (run_id bigint, started_at timestamptz,
  *					   finished_at timestamptz, outcome text, message text,
@@ -421,14 +436,17 @@ auth_keys_sweep_job_runs(PG_FUNCTION_ARGS)
 {
 	static SqlStatement runs = {
 		"SELECT d.runid, d.start_time, d.end_time, d.status, d.return_message,"
-		"       s.keys_purged, s.nodes_removed, s.node_key_expiries"
+		"       s.keys_purged, s.nodes_removed, s.node_key_expiries,"
+		"       s.access_tokens_deleted, s.event_weeks_removed"
 		"  FROM cron.job j"
 		"  JOIN cron.job_run_details d ON d.jobid OPERATOR(pg_catalog.=) j.jobid"
 		"  LEFT JOIN LATERAL ("
-		"       SELECT l.keys_purged, l.nodes_removed, l.node_key_expiries"
+		"       SELECT l.keys_purged, l.nodes_removed, l.node_key_expiries,"
+		"              l.access_tokens_deleted, l.event_weeks_removed"
 		"         FROM auth_keys.sweep_log l"
 		"        WHERE l.backend_pid OPERATOR(pg_catalog.=) d.job_pid"
-		"          AND l.finished_at OPERATOR(pg_catalog.>=) d.start_time"
+		"          AND l.finished_at OPERATOR(pg_catalog.>=)"
+		"              (d.start_time OPERATOR(pg_catalog.-) '" SWEEP_RUN_START_LAG "'::pg_catalog.interval)"
 		"          AND l.finished_at OPERATOR(pg_catalog.<=)"
 		"              COALESCE(d.end_time, pg_catalog.now())"
 		"        ORDER BY l.finished_at DESC LIMIT 1) s ON true"
@@ -479,9 +497,11 @@ auth_keys_sweep_job_runs(PG_FUNCTION_ARGS)
 			outcome = "running";
 
 		if (swept)
-			message = psprintf("keys purged: " INT64_FORMAT ", ephemeral nodes removed: " INT64_FORMAT ", node key expiries recorded: " INT64_FORMAT,
+			message = psprintf("keys purged: " INT64_FORMAT ", ephemeral nodes removed: " INT64_FORMAT ", node key expiries recorded: " INT64_FORMAT ", expired access tokens deleted: " INT64_FORMAT ", weeks of audit events removed: " INT64_FORMAT,
 							   DatumGetInt64(values[6]), DatumGetInt64(values[7]),
-							   DatumGetInt64(values[8]));
+							   DatumGetInt64(values[8]),
+							   DatumGetInt64(QueryGetNotNull(i, 9)),
+							   DatumGetInt64(QueryGetNotNull(i, 10)));
 		else if (strcmp(outcome, "running") == 0)
 			message = psprintf("pg_cron status: %s", status ? status : "unknown");
 		else if (message != NULL)

@@ -378,7 +378,7 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	TagGraph   *graph;
 	StringInfoData cycle;
 	Datum		values[3];
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
@@ -416,13 +416,11 @@ auth_keys_set_tag_owners(PG_FUNCTION_ARGS)
 	values[2] = PointerGetDatum(stored);
 	QueryRun(&upsert, values, NULL, false);
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "tag", tag);
-	JsonAddRaw(&detail, "owners",
-			   TextDatumGetCString(DirectFunctionCall1(array_to_json,
-													   PointerGetDatum(stored))));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "tag", tag);
+	EventDetailTextArray(&detail, "owners", stored);
 	EventRecord(ActorDescribe(), tailnet_id, "tag.set", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

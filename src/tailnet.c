@@ -91,7 +91,7 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 	char	   *name;
 	Datum		values[3];
 	int64		tailnet_id;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArguments(fcinfo, 3);
@@ -109,12 +109,12 @@ auth_keys_create_tailnet(PG_FUNCTION_ARGS)
 				 errmsg("tailnet \"%s\" already exists", name)));
 	tailnet_id = DatumGetInt64(QueryGetNotNull(0, 1));
 
-	initStringInfo(&detail);
-	JsonAddText(&detail, "name", name);
-	JsonAddBool(&detail, "device_approval", PG_GETARG_BOOL(1));
-	JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
+	EventDetailInit(&detail);
+	EventDetailText(&detail, "name", name);
+	EventDetailBool(&detail, "device_approval", PG_GETARG_BOOL(1));
+	EventDetailInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
 	EventRecord(ActorDescribe(), tailnet_id, "tailnet.created", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	PG_RETURN_INT64(tailnet_id);
 }
@@ -139,7 +139,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 	int64		tailnet_id;
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
@@ -167,7 +167,7 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 		tailnet_id = actor->tailnet_id;
 	}
 
-	initStringInfo(&detail);
+	EventDetailInit(&detail);
 	values[0] = Int64GetDatum(tailnet_id);
 	for (int i = 1; i <= 2; i++)
 	{
@@ -178,13 +178,13 @@ auth_keys_configure_tailnet(PG_FUNCTION_ARGS)
 		}
 		values[i] = PG_GETARG_DATUM(i);
 		if (i == 1)
-			JsonAddBool(&detail, "device_approval", PG_GETARG_BOOL(1));
+			EventDetailBool(&detail, "device_approval", PG_GETARG_BOOL(1));
 		else
-			JsonAddInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
+			EventDetailInterval(&detail, "node_key_expiry", PG_GETARG_INTERVAL_P(2));
 	}
 	QueryRun(&update, values, nulls, false);
 	EventRecord(ActorDescribe(), tailnet_id, "tailnet.configured", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -143,7 +143,7 @@ auth_keys_delete_tailnet(PG_FUNCTION_ARGS)
 	Datum		id;
 	char	   *who;
 	bool		isnull;
-	StringInfoData detail;
+	EventDetail detail;
 
 	RequireWritable(fcinfo);
 	RequireArgument(fcinfo, 0);
@@ -156,18 +156,17 @@ auth_keys_delete_tailnet(PG_FUNCTION_ARGS)
 	id = Int64GetDatum(tailnet_id);
 	QueryRun(&contents, &id, NULL, false);
 
-	initStringInfo(&detail);
-	JsonAddRaw(&detail, "tailnet_id", psprintf(INT64_FORMAT, tailnet_id));
-	JsonAddText(&detail, "name", name);
-	JsonAddTimestamp(&detail, "created_at",
-					 DatumGetTimestampTz(QueryGet(0, 1, &isnull)));
+	EventDetailInit(&detail);
+	EventDetailInt64(&detail, "tailnet_id", tailnet_id);
+	EventDetailText(&detail, "name", name);
+	EventDetailTimestamp(&detail, "created_at",
+						 DatumGetTimestampTz(QueryGet(0, 1, &isnull)));
 	for (int i = 0; i < lengthof(counted); i++)
-		JsonAddRaw(&detail, counted[i],
-				   psprintf(INT64_FORMAT, DatumGetInt64(QueryGetNotNull(0, i + 2))));
+		EventDetailInt64(&detail, counted[i], DatumGetInt64(QueryGetNotNull(0, i + 2)));
 
 	QueryRun(&remove, &id, NULL, false);
 	EventRecord(who, EVENT_NO_TAILNET, "tailnet.deleted", NULL, EVENT_NO_NODE,
-				JsonFinish(&detail));
+				&detail);
 	SPI_finish();
 	ActorForget();
 	PG_RETURN_VOID();

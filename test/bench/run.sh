@@ -39,6 +39,25 @@
 #   BENCH_LOCK_NODES     node keys with a node key signature, for the signed
 #                        registrations in a locked tailnet (200000; more are
 #                        taken again, as re-authentications)
+#   BENCH_STORM_CLIENTS  clients of an enrolment storm (16)
+#   BENCH_STORM_KEYS     one-off keys for the storm with a key each (200000;
+#                        a run that takes more fails and says so)
+#   BENCH_BIG_NODES      enrolled nodes in the large database (1000000)
+#   BENCH_BIG_EVENTS     audit events in the large database (10000000)
+#   BENCH_HEARTBEAT_SECONDS  length of the heartbeats of the large
+#                        database's nodes (300; part heartbeat)
+#   BENCH_SWEEP_BACKLOG_KEYS, BENCH_SWEEP_BACKLOG_NODES  the backlog of one
+#                        sweep_in_steps: expired keys (1000000) and idle
+#                        ephemeral nodes (100000)
+#   BENCH_SWEEP_IDLE_SECONDS  registration before and after that sweep (10)
+#   BENCH_SWEEP_PROBE_AFTER   seconds into that sweep when another table's
+#                        dead rows are made and vacuumed (5)
+#   BENCH_PURGE_EVENTS   events of the larger week that a sweep removes
+#                        (1000000; the smaller has a tenth)
+#   BENCH_ONLY           the parts to run, of: validate register lock
+#                        node_seen create_key sweep storm heartbeat backlog
+#                        purge notify lean scale (all); what no part asks
+#                        for is not set up
 #   BENCH_PORT           port of the throwaway cluster (54330)
 #   BENCH_SHARED_BUFFERS shared_buffers of the throwaway cluster (a quarter
 #                        of the memory)
@@ -74,6 +93,17 @@ BENCH_SWEEP_KEYS=${BENCH_SWEEP_KEYS:-100000}
 BENCH_SWEEP_ROUNDS=${BENCH_SWEEP_ROUNDS:-3}
 BENCH_SWEEP_IDLE=${BENCH_SWEEP_IDLE:-3}
 BENCH_LOCK_NODES=${BENCH_LOCK_NODES:-200000}
+BENCH_STORM_CLIENTS=${BENCH_STORM_CLIENTS:-16}
+BENCH_STORM_KEYS=${BENCH_STORM_KEYS:-200000}
+BENCH_BIG_NODES=${BENCH_BIG_NODES:-1000000}
+BENCH_BIG_EVENTS=${BENCH_BIG_EVENTS:-10000000}
+BENCH_HEARTBEAT_SECONDS=${BENCH_HEARTBEAT_SECONDS:-300}
+BENCH_SWEEP_BACKLOG_KEYS=${BENCH_SWEEP_BACKLOG_KEYS:-1000000}
+BENCH_SWEEP_BACKLOG_NODES=${BENCH_SWEEP_BACKLOG_NODES:-100000}
+BENCH_SWEEP_IDLE_SECONDS=${BENCH_SWEEP_IDLE_SECONDS:-10}
+BENCH_SWEEP_PROBE_AFTER=${BENCH_SWEEP_PROBE_AFTER:-5}
+BENCH_PURGE_EVENTS=${BENCH_PURGE_EVENTS:-1000000}
+BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_PORT=${BENCH_PORT:-54330}
 # a quarter of the memory, the usual advice for a dedicated server
 BENCH_SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-$(awk '/^MemTotal/ { printf "%dMB", $2 / 4096 }' /proc/meminfo)}
@@ -87,6 +117,16 @@ BENCH_BUILD=${BENCH_BUILD:-1}
 
 small=bench_keys
 big=bench_big_keys
+
+# wants PART...: whether BENCH_ONLY asks for any of these parts
+wants() {
+    local part
+    [ -z "$BENCH_ONLY" ] && return 0
+    for part in "$@"; do
+        [[ " ${BENCH_ONLY//,/ } " == *" $part "* ]] && return 0
+    done
+    return 1
+}
 
 die() {
     say "FAILED: $*"
@@ -148,22 +188,48 @@ for db in "$small" "$big"; do
         -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 done
 
-say "filling $small: $BENCH_KEYS keys, $BENCH_NODES nodes, the peers"
+(( BENCH_NODES >= 100 )) || die "BENCH_NODES must be at least 100 (a batch of nodes_seen)"
+say "filling $small: $BENCH_KEYS keys, $BENCH_NODES nodes"
 psql_file "$small" test/bench/setup.sql nkeys="$BENCH_KEYS" nsample="$BENCH_KEYS" \
     nnodes="$BENCH_NODES"
-psql_file "$small" test/bench/peers.sql nbcrypt="$BENCH_BCRYPT_KEYS"
 # refused keys, in hundreds (validate_unknown_id, validate_wrong_secret)
 nrefused=$(( BENCH_KEYS < 1000 ? BENCH_KEYS / 100 * 100 : 1000 ))
 (( nrefused >= 100 )) || die "BENCH_KEYS must be at least 100"
-psql_file "$small" test/bench/refused.sql nrefused="$nrefused"
-say "locking a second tailnet of $small: $BENCH_LOCK_NODES node key signatures"
-/usr/bin/python3 test/bench/lock_signatures.py "$BENCH_LOCK_NODES" "$work"
-is_root && chown postgres:postgres "$work/signatures.tsv" "$work/genesis.hex"
-psql_file "$small" test/bench/lock_setup.sql genesis="$(cat "$work/genesis.hex")" \
-    signatures="$work/signatures.tsv"
-say "filling $big: $BENCH_BIG_KEYS keys (a few minutes for ten million)"
-psql_file "$big" test/bench/setup.sql nkeys="$BENCH_BIG_KEYS" nsample="$BENCH_BIG_SAMPLE" \
-    nnodes=1
+if wants validate register; then
+    say "the peers in $small"
+    psql_file "$small" test/bench/peers.sql nbcrypt="$BENCH_BCRYPT_KEYS"
+    psql_file "$small" test/bench/refused.sql nrefused="$nrefused"
+fi
+if wants lock; then
+    say "locking a second tailnet of $small: $BENCH_LOCK_NODES node key signatures"
+    /usr/bin/python3 test/bench/lock_signatures.py "$BENCH_LOCK_NODES" "$work"
+    is_root && chown postgres:postgres "$work/signatures.tsv" "$work/genesis.hex"
+    psql_file "$small" test/bench/lock_setup.sql genesis="$(cat "$work/genesis.hex")" \
+        signatures="$work/signatures.tsv"
+fi
+if wants storm; then
+    say "the storms' keys in $small: $BENCH_STORM_KEYS one-off keys"
+    psql_file "$small" test/bench/storm_setup.sql nkeys="$BENCH_KEYS" noneoff="$BENCH_STORM_KEYS"
+fi
+if wants lean; then
+    psql_file "$small" test/bench/lean_setup.sql
+fi
+# the large database: its keys for validate, its nodes and events for the
+# scale run and the heartbeats of many nodes
+big_nodes=1
+big_events=0
+wants scale heartbeat && big_nodes=$BENCH_BIG_NODES
+wants scale && big_events=$BENCH_BIG_EVENTS
+(( big_nodes == 1 || big_nodes >= 100 )) || die "BENCH_BIG_NODES must be at least 100"
+if wants validate scale heartbeat; then
+    say "filling $big: $BENCH_BIG_KEYS keys, $big_nodes nodes (a few minutes for ten million keys)"
+    psql_file "$big" test/bench/setup.sql nkeys="$BENCH_BIG_KEYS" nsample="$BENCH_BIG_SAMPLE" \
+        nnodes="$big_nodes"
+    if (( big_events > 0 )); then
+        say "filling $big: $big_events audit events over a year"
+        psql_file "$big" test/bench/events_setup.sql n="$big_events" weeks=52
+    fi
+fi
 
 for db in "$small" "$big"; do
     q "$db" "CREATE EXTENSION IF NOT EXISTS pg_prewarm;
@@ -176,23 +242,29 @@ done
 # pgbench variables of each database
 declare -A dbvars
 dbvars[$small]="-D nsample=$BENCH_KEYS -D nnodes=$BENCH_NODES -D nbcrypt=$BENCH_BCRYPT_KEYS
+    -D nbatches=$((BENCH_NODES / 100))
     -D nrefused=$nrefused
     -D nlock=$BENCH_LOCK_NODES
     -D tailnet_id=$(q "$small" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
-dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=1 -D nbcrypt=1 -D nlock=1
-    -D tailnet_id=$(q "$big" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
+if wants validate scale heartbeat; then
+    dbvars[$big]="-D nsample=$BENCH_BIG_SAMPLE -D nnodes=$big_nodes -D nbcrypt=1 -D nlock=1
+        -D nbatches=$((big_nodes / 100 > 0 ? big_nodes / 100 : 1))
+        -D tailnet_id=$(q "$big" "SELECT min(tailnet_id) FROM auth_keys.tailnets")"
+fi
 
 results=()      # rows of the results table
 declare -A warm
 
 # run_pgbench DB SCRIPT SYNC [PGBENCH ARGS...]: transactions per second.
+# SIDE_OPTIONS: more settings for the clients (PGOPTIONS).
 run_pgbench() {
     local db=$1 script=$2 sync=$3 out tps
     shift 3
     local length=(-T "$BENCH_SECONDS")
     [ -n "$BENCH_TRANSACTIONS" ] && length=(-t "$BENCH_TRANSACTIONS")
     # shellcheck disable=SC2086
-    if ! out=$(PGOPTIONS="-c synchronous_commit=$sync" "$PG_BINDIR/pgbench" -n -M prepared \
+    if ! out=$(PGOPTIONS="-c synchronous_commit=$sync ${SIDE_OPTIONS:-}" \
+            "$PG_BINDIR/pgbench" -n -M prepared \
             -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" "${length[@]}" ${dbvars[$db]} "$@" \
             -f "test/bench/scripts/$script.sql" "$db" 2>&1); then
         printf '%s\n' "$out" >&2
@@ -209,8 +281,8 @@ run_pgbench() {
 
 warm_up() {
     local db=$1 script=$2 sync=$3
-    [ -n "${warm[$db/$script]:-}" ] && return 0
-    warm[$db/$script]=1
+    [ -n "${warm[$db/$script/${SIDE_OPTIONS:-}]:-}" ] && return 0
+    warm[$db/$script/${SIDE_OPTIONS:-}]=1
     if [ -z "$BENCH_TRANSACTIONS" ] && [ "$BENCH_WARMUP" -gt 0 ]; then
         BENCH_SECONDS=$BENCH_WARMUP run_pgbench "$db" "$script" "$sync" >/dev/null
     fi
@@ -237,15 +309,22 @@ row() {
 
 # pair NAME TARGET SYNC A_LABEL A_DB A_SCRIPT B_LABEL B_DB B_SCRIPT
 #   Runs A and B alternately BENCH_ROUNDS times; ratio = A / B.
+#   PAIR_A_OPTIONS, PAIR_B_OPTIONS: settings of each side's clients;
+#   PAIR_A_PER_TX, PAIR_B_PER_TX: what a transaction of each side counts
+#   for (100 for a nodes_seen of 100 nodes), 1 unless given.
 pair() {
     local name=$1 target=$2 sync=$3 alabel=$4 adb=$5 ascript=$6 blabel=$7 bdb=$8 bscript=$9
     local r ta tb as=() bs=() ratios=()
-    warm_up "$adb" "$ascript" "$sync"
-    warm_up "$bdb" "$bscript" "$sync"
+    local aopt=${PAIR_A_OPTIONS:-} bopt=${PAIR_B_OPTIONS:-}
+    local aper=${PAIR_A_PER_TX:-1} bper=${PAIR_B_PER_TX:-1}
+    SIDE_OPTIONS=$aopt warm_up "$adb" "$ascript" "$sync"
+    SIDE_OPTIONS=$bopt warm_up "$bdb" "$bscript" "$sync"
     for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-        ta=$(run_pgbench "$adb" "$ascript" "$sync")
-        tb=$(run_pgbench "$bdb" "$bscript" "$sync")
-        say "$name, round $r: $alabel $ta tps, $blabel $tb tps"
+        ta=$(SIDE_OPTIONS=$aopt run_pgbench "$adb" "$ascript" "$sync")
+        tb=$(SIDE_OPTIONS=$bopt run_pgbench "$bdb" "$bscript" "$sync")
+        ta=$(awk -v t="$ta" -v k="$aper" 'BEGIN { print t * k }')
+        tb=$(awk -v t="$tb" -v k="$bper" 'BEGIN { print t * k }')
+        say "$name, round $r: $alabel $ta, $blabel $tb"
         as+=("$ta")
         bs+=("$tb")
         ratios+=("$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.3f", a / b }')")
@@ -256,14 +335,13 @@ pair() {
         "$(printf '%s\n' "${ratios[@]}" | median | xargs printf '%.2f')" "$target"
 }
 
+# storage DB TABLE LABEL: bytes per row of a table (of all its partitions)
 storage() {
-    local db=$1 table=$2 label=$3 line
-    line=$(q "$db" "SELECT count(*), pg_total_relation_size('auth_keys.$table'),
-                           pg_relation_size('auth_keys.$table'),
-                           pg_indexes_size('auth_keys.$table')
-                      FROM auth_keys.$table")
-    IFS='|' read -r n total heap idx <<<"$line"
-    storage_rows+=("| $label | $n | $((total / n)) | $((heap / n)) | $((idx / n)) |")
+    local db=$1 table=$2 label=$3 n total idx
+    n=$(q "$db" "SELECT count(*) FROM auth_keys.$table")
+    (( n > 0 )) || return 0
+    IFS='|' read -r total idx <<<"$(relation_bytes "$db" "auth_keys.$table")"
+    storage_rows+=("| $label | $n | $((total / n)) | $(((total - idx) / n)) | $((idx / n)) |")
 }
 
 now_us() {
@@ -411,49 +489,78 @@ during_sweep() {
         "$sync" "$busy" "$idle" "$control" ""
 }
 
+# the comparisons at scale (issue 13): storms, heartbeats, the backlog
+# sweep, the event purge, NOTIFY, the lean tables, the scale run
+. test/bench/scale.sh
+
 storage_rows=()
-storage "$big" keys "keys ($big)"
+if wants validate scale heartbeat; then
+    storage "$big" keys "keys ($big)"
+    (( big_nodes > 1 )) && storage "$big" nodes "nodes ($big)"
+    (( big_events > 0 )) && storage "$big" events "events ($big)"
+fi
 storage "$small" keys "keys ($small)"
 storage "$small" nodes "nodes ($small)"
 
-say "validate_key"
-pair "validate_key" 0.90 on ours "$small" validate_ours bare "$small" validate_bare
-pair "validate_key" 2 on ours "$small" validate_ours "PL/pgSQL + digest" "$small" validate_plpgsql
-pair "validate_key" "" on ours "$small" validate_ours "PL/pgSQL + bcrypt" "$small" validate_bcrypt
-pair "validate_key, $BENCH_BIG_KEYS against $BENCH_KEYS keys" 0.90 on \
-    "ours, $BENCH_BIG_KEYS keys" "$big" validate_ours "ours, $BENCH_KEYS keys" "$small" validate_ours
-# key ids are not secret: what an unknown one saves over a wrong secret
-pair "validate_key of 100 refused keys" "" on "unknown key ids" "$small" validate_unknown_id \
-    "known ids, wrong secrets" "$small" validate_wrong_secret
-# the control: what the table's size costs the bare lookup
-pair "bare lookup, $BENCH_BIG_KEYS against $BENCH_KEYS keys (control)" "" on \
-    "bare, $BENCH_BIG_KEYS keys" "$big" validate_bare "bare, $BENCH_KEYS keys" "$small" validate_bare
+if wants validate; then
+    say "validate_key"
+    pair "validate_key" 0.90 on ours "$small" validate_ours bare "$small" validate_bare
+    pair "validate_key" 2 on ours "$small" validate_ours "PL/pgSQL + digest" "$small" validate_plpgsql
+    pair "validate_key" "" on ours "$small" validate_ours "PL/pgSQL + bcrypt" "$small" validate_bcrypt
+    pair "validate_key, $BENCH_BIG_KEYS against $BENCH_KEYS keys" 0.90 on \
+        "ours, $BENCH_BIG_KEYS keys" "$big" validate_ours "ours, $BENCH_KEYS keys" "$small" validate_ours
+    # key ids are not secret: what an unknown one saves over a wrong secret
+    pair "validate_key of 100 refused keys" "" on "unknown key ids" "$small" validate_unknown_id \
+        "known ids, wrong secrets" "$small" validate_wrong_secret
+    # the control: what the table's size costs the bare lookup
+    pair "bare lookup, $BENCH_BIG_KEYS against $BENCH_KEYS keys (control)" "" on \
+        "bare, $BENCH_BIG_KEYS keys" "$big" validate_bare "bare, $BENCH_KEYS keys" "$small" validate_bare
+fi
 
-say "register_node"
-pair "register_node" 0.95 on ours "$small" register_ours bare "$small" register_bare
-pair "register_node" 0.85 off ours "$small" register_ours bare "$small" register_bare
-pair "register_node" "" off ours "$small" register_ours "bare + audit INSERT" "$small" \
-    register_bare_event
-pair "register_node" 2 off ours "$small" register_ours "PL/pgSQL + digest" "$small" register_plpgsql
-pair "register_node" "" off ours "$small" register_ours "PL/pgSQL + bcrypt" "$small" register_bcrypt
+if wants register; then
+    say "register_node"
+    pair "register_node" 0.95 on ours "$small" register_ours bare "$small" register_bare
+    pair "register_node" 0.85 off ours "$small" register_ours bare "$small" register_bare
+    pair "register_node" "" off ours "$small" register_ours "bare + audit INSERT" "$small" \
+        register_bare_event
+    pair "register_node" 2 off ours "$small" register_ours "PL/pgSQL + digest" "$small" register_plpgsql
+    pair "register_node" "" off ours "$small" register_ours "PL/pgSQL + bcrypt" "$small" register_bcrypt
+fi
+wants lean && lean_pairs
 
-say "register_node with and without a node key signature (Tailnet Lock)"
-pair "register_node in a locked tailnet" "" off "signed" "$small" register_lock_signed \
-    "unsigned" "$small" register_lock_unsigned
+if wants lock; then
+    say "register_node with and without a node key signature (Tailnet Lock)"
+    pair "register_node in a locked tailnet" "" off "signed" "$small" register_lock_signed \
+        "unsigned" "$small" register_lock_unsigned
+fi
 
-say "node_seen, create_key"
-pair "node_seen" "" off ours "$small" node_seen_ours "bare UPDATE" "$small" node_seen_bare
-pair "create_key" "" off ours "$small" create_key_ours "bare INSERT" "$small" create_key_bare
+if wants node_seen; then
+    say "node_seen"
+    pair "node_seen" "" off ours "$small" node_seen_ours "bare UPDATE" "$small" node_seen_bare
+    heartbeats
+fi
+if wants create_key; then
+    say "create_key"
+    pair "create_key" "" off ours "$small" create_key_ours "bare INSERT" "$small" create_key_bare
+fi
+wants notify && notify_pairs
+wants storm && storms
 
 sweep_seconds=()
-if [ "$(q "$small" "SELECT to_regprocedure('auth_keys.sweep(integer)') IS NOT NULL")" = t ]; then
+has_sweep=$(q "$small" "SELECT to_regprocedure('auth_keys.sweep(integer)') IS NOT NULL")
+if wants sweep && [ "$has_sweep" = t ]; then
     say "sweep"
     sweep_pair
     during_sweep
-else
+elif wants sweep; then
     say "auth_keys.sweep(integer) does not exist in this build: sweep benchmarks skipped"
     results+=("| sweep | skipped: auth_keys.sweep(integer) does not exist in this build | | | | | | | |")
 fi
+wants backlog && backlog_sweep
+wants purge && event_purge
+wants scale && scale_pairs
+# last: it rewrites the large database's nodes for minutes
+wants heartbeat && heartbeat_at_scale
 
 cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
 mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -474,6 +581,12 @@ report() {
     echo "| benchmark | A | B | synchronous_commit | A (tps) | B (tps) | A / B | target | |"
     echo "|---|---|---|---|---:|---:|---:|---|---|"
     printf '%s\n' "${results[@]}"
+    if [ ${#figures[@]} -gt 0 ]; then
+        echo
+        echo "| measure | figure | target | |"
+        echo "|---|---|---|---|"
+        printf '%s\n' "${figures[@]}"
+    fi
     echo
     echo "| storage | rows | bytes per row | table | indexes |"
     echo "|---|---:|---:|---:|---:|"

@@ -16,7 +16,8 @@
 -- The sample (bench.sample) is what the pgbench scripts present: row i is
 -- key 1 + (i - 1) * (nkeys / nsample), so the sample is spread over the
 -- whole table.  Nodes enrolled here have node keys sha256('seen' || i),
--- which node_seen.sql rebuilds from i.
+-- which node_seen.sql rebuilds from i; bench.seen_batch holds them in
+-- batches of 100 (nodes 1 to 100, 101 to 200, ...), for nodes_seen.
 --
 -- Run from the top of the source tree (for \i) as a superuser, in a new
 -- database, with -v nkeys=N -v nsample=N -v nnodes=N.
@@ -95,6 +96,24 @@ SELECT :tailnet_id, bench.node_key('seen' || i), 'seen-' || i, 'bench@example.co
   FROM generate_series(1, :nnodes) AS i;
 RESET session_replication_role;
 
+CREATE TABLE bench.seen_batch (
+    b           integer PRIMARY KEY,
+    node_keys   auth_keys.nodekey[] NOT NULL
+);
+INSERT INTO bench.seen_batch
+SELECT (i - 1) / 100 + 1, array_agg(bench.node_key('seen' || i) ORDER BY i)
+  FROM generate_series(1, :nnodes / 100 * 100) AS i
+ GROUP BY (i - 1) / 100;
+
+-- The audit trail's partitions of this week and the next, which the
+-- sweeps of a database in service have made long before (a registration
+-- would otherwise write its event into events_default).
+SELECT to_regproc('auth_keys.sweep_in_steps') IS NOT NULL AS has_sweep_in_steps \gset
+\if :has_sweep_in_steps
+CALL auth_keys.sweep_in_steps();
+\endif
+
 VACUUM ANALYZE auth_keys.keys;
 VACUUM ANALYZE auth_keys.nodes;
 VACUUM ANALYZE bench.sample;
+VACUUM ANALYZE bench.seen_batch;

@@ -18,12 +18,13 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
    AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
  ORDER BY 1;
 
--- columns of the extension's tables and views without a comment
+-- columns of the extension's tables and views without a comment (a
+-- partition's columns are its table's, and psql shows those)
 SELECT c.relname || '.' || a.attname AS undocumented_column
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'auth_keys'
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relkind IN ('r', 'v')
+ WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition
    AND col_description(c.oid, a.attnum) IS NULL
  ORDER BY 1;
 

@@ -490,24 +490,25 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public
 SELECT has_schema_privilege('public', 'auth_keys', 'USAGE') AS public_usage;
 SELECT c.oid::regclass AS accessible_by_public
   FROM pg_class c
- WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S')
    AND (has_table_privilege('public', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
         OR has_any_column_privilege('public', c.oid, 'SELECT, INSERT, UPDATE'));
 
--- every table has row-level security, and every table that a tier may read
--- has a policy
+-- every table (partitions too) has row-level security, and every table
+-- that a tier may read has a policy
 SELECT c.oid::regclass AS table_without_rls
   FROM pg_class c
- WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind IN ('r', 'p')
    AND (NOT c.relrowsecurity
         OR (NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
             AND (c.oid IN (SELECT auth_keys.tier_relations(t)
                              FROM unnest(ARRAY['operator', 'actor', 'node']) AS t)
                  OR c.oid = 'auth_keys.keys'::regclass)));
 -- the tables without a policy: no one but the extension's owner reads them
+-- (the audit trail's partitions are read through events, and its policy)
 SELECT c.oid::regclass AS table_without_policy
   FROM pg_class c
- WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'auth_keys'::regnamespace AND c.relkind IN ('r', 'p')
    AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)
  ORDER BY c.oid::regclass::text;
 -- Every view is a scan of one function of the definer, which returns the

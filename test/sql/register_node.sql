@@ -11,6 +11,14 @@ CREATE EXTENSION pgcrypto;
 -- The helpers agree with the standard check value of CRC-32.
 SELECT to_hex(regress_crc32('123456789')) AS crc32_check_value;
 
+-- The uses of a key, as key_list counts them: those in its row, and those
+-- that registrations of a key without a limit counted in key_use_counts,
+-- which a sweep adds to the row.
+CREATE FUNCTION pg_temp.uses(key_id text) RETURNS bigint LANGUAGE sql
+RETURN (SELECT k.uses + coalesce((SELECT sum(c.uses) FROM auth_keys.key_use_counts c
+                                   WHERE c.key_id = k.key_id), 0)
+          FROM auth_keys.keys k WHERE k.key_id = uses.key_id);
+
 --
 -- Set-up: two tailnets, a node-facing role, members, tags, keys
 --
@@ -156,9 +164,20 @@ SELECT reauthenticated FROM auth_keys.register_node(:'two', :'nk6', 'two2');
 -- re-authenticated, spending nothing
 SELECT reauthenticated FROM auth_keys.register_node(:'multi', :'nk4', 'm3');
 RESET SESSION AUTHORIZATION;
+-- a key with a limit counts its uses in its row; one without, whose
+-- registrations never queue on its row, in key_use_counts (and key_list
+-- shows both, until a sweep adds them up)
 SELECT key_id = :'multi_id' AS multi, uses, max_uses,
+       (SELECT sum(c.uses) FROM auth_keys.key_use_counts c
+         WHERE c.key_id = k.key_id) AS counted,
+       pg_temp.uses(key_id) AS all_uses,
        auth_keys.key_status(revoked_at, used_up_at, expires_at) AS status
-  FROM auth_keys.keys WHERE key_id IN (:'multi_id', :'two_id') ORDER BY 1;
+  FROM auth_keys.keys k WHERE key_id IN (:'multi_id', :'two_id') ORDER BY 1;
+BEGIN;
+SELECT auth_keys.act_as('acme', 'olivia');
+SELECT key_id = :'multi_id' AS multi, uses, last_used_at IS NOT NULL AS last_used
+  FROM auth_keys.key_list WHERE key_id IN (:'multi_id', :'two_id') ORDER BY 1;
+COMMIT;
 SELECT count(*) FILTER (WHERE auth_key_id = :'multi_id') AS by_multi,
        count(*) FILTER (WHERE auth_key_id = :'two_id') AS by_two
   FROM auth_keys.nodes;
@@ -218,7 +237,7 @@ SELECT hostname, ephemeral FROM auth_keys.nodes
 -- Re-authentication with another key of the same tailnet
 --
 SELECT node_id AS m1_id FROM auth_keys.nodes WHERE node_key::text = :'nk2' \gset
-SELECT uses AS tagged_uses FROM auth_keys.keys WHERE key_id = :'tagged_id' \gset
+SELECT pg_temp.uses(:'tagged_id') AS tagged_uses \gset
 SET SESSION AUTHORIZATION regress_register_node_backend;
 -- the node takes the identity of the new key; with tags, key expiry disabled
 SELECT node_id = :m1_id AS same_node, user_login, tags, key_expiry_disabled,
@@ -229,7 +248,7 @@ SELECT hostname, user_login, tags, auth_key_id = :'tagged_id' AS by_tagged_key,
        key_expiry_disabled, node_key_expires_at IS NULL AS no_expiry
   FROM auth_keys.nodes WHERE node_id = :m1_id;
 -- the new key spent a use
-SELECT uses - :tagged_uses AS spent FROM auth_keys.keys WHERE key_id = :'tagged_id';
+SELECT pg_temp.uses(:'tagged_id') - :tagged_uses AS spent;
 SELECT action, detail FROM auth_keys.events
  WHERE node_id = :m1_id AND key_id = :'tagged_id' ORDER BY event_id;
 -- back to an untagged key: the node belongs to its creator again
@@ -256,15 +275,15 @@ RESET SESSION AUTHORIZATION;
 --
 -- A node key enrolled in one tailnet cannot register with another's key
 --
-SELECT uses AS gx_uses FROM auth_keys.keys WHERE key_id = :'gx_id' \gset
+SELECT pg_temp.uses(:'gx_id') AS gx_uses \gset
 SET SESSION AUTHORIZATION regress_register_node_backend;
 SELECT * FROM auth_keys.register_node(:'gx', :'nk3', 'm2');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM auth_keys.register_node(:'target', :'nk10', 'gx-box');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
-SELECT uses - :gx_uses AS gx_spent FROM auth_keys.keys WHERE key_id = :'gx_id';
-SELECT uses AS target_uses FROM auth_keys.keys WHERE key_id = :'target_id';
+SELECT pg_temp.uses(:'gx_id') - :gx_uses AS gx_spent;
+SELECT pg_temp.uses(:'target_id') AS target_uses;
 SELECT n.hostname, t.name FROM auth_keys.nodes n JOIN auth_keys.tailnets t USING (tailnet_id)
  WHERE n.node_key::text IN (:'nk3', :'nk10') ORDER BY n.hostname;
 
@@ -324,7 +343,7 @@ SELECT k, v.* FROM (VALUES ('forged', :'forged'), ('swapped', :'swapped'),
                            ('unknown', :'unknown'), ('null', NULL)) AS t(k, key),
        auth_keys.validate_key(key) AS v ORDER BY k;
 RESET SESSION AUTHORIZATION;
-SELECT uses AS target_uses_after, last_used_at IS NULL AS never_used
+SELECT pg_temp.uses(key_id) AS target_uses_after, last_used_at IS NULL AS never_used
   FROM auth_keys.keys WHERE key_id = :'target_id';
 SELECT count(*) - :nodes_before AS new_nodes FROM auth_keys.nodes;
 
@@ -389,7 +408,7 @@ SELECT * FROM auth_keys.register_node(
     :'nk19', 'too-late');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
-SELECT key_id, uses FROM auth_keys.keys
+SELECT key_id, pg_temp.uses(key_id) AS uses FROM auth_keys.keys
  WHERE key_id IN ('expiredKey01', 'shortLived01') ORDER BY key_id;
 -- the node the short-lived key enrolled stays authorized
 BEGIN;
@@ -400,7 +419,7 @@ COMMIT;
 --
 -- Arguments
 --
-SELECT uses AS target_uses FROM auth_keys.keys WHERE key_id = :'target_id' \gset
+SELECT pg_temp.uses(:'target_id') AS target_uses \gset
 SET SESSION AUTHORIZATION regress_register_node_backend;
 -- a hostname has 1 to 255 characters
 SELECT * FROM auth_keys.register_node(:'target', :'nk20', '');
@@ -416,7 +435,7 @@ SELECT * FROM auth_keys.register_node('not read', 'nodekey:1234', 'h');
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 -- refused arguments spent nothing
-SELECT uses - :target_uses AS spent FROM auth_keys.keys WHERE key_id = :'target_id';
+SELECT pg_temp.uses(:'target_id') - :target_uses AS spent;
 SET SESSION AUTHORIZATION regress_register_node_backend;
 SELECT reauthenticated FROM auth_keys.register_node(:'target', :'nk20', repeat('h', 255));
 RESET SESSION AUTHORIZATION;
@@ -464,11 +483,12 @@ SELECT r.node_id IS NOT NULL AS enrolled, r.reauthenticated
        LATERAL auth_keys.register_node(:'twice' || repeat(' ', 0 * i),
                                        ('nodekey:' || repeat('5b', 32))::auth_keys.nodekey,
                                        'twice') AS r;
-SELECT uses FROM auth_keys.keys WHERE key_id = :'twice_id';
+SELECT pg_temp.uses(:'twice_id') AS uses;
 
 --
 -- Clean up
 --
+DROP FUNCTION pg_temp.uses(text);
 DROP EXTENSION auth_keys;
 -- the schema holds the USAGE grant of grant_tier
 DROP SCHEMA auth_keys;

@@ -7,6 +7,9 @@
 --
 CREATE EXTENSION auth_keys;
 \set SHOW_CONTEXT never
+-- the server has run for a day without a restart or a crash: the sweep
+-- removes idle ephemeral nodes (test/sql/sweep_steps.sql shows it wait)
+INSERT INTO auth_keys.server_run VALUES (now() - interval '1 day', pg_postmaster_start_time());
 
 SELECT auth_keys.create_tailnet('acme') AS acme_id \gset
 SELECT auth_keys.set_member('acme', 'olivia', 'owner');

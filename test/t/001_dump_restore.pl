@@ -10,6 +10,14 @@
 # refers to its client, so the rows must load in order): the secret still
 # gets tokens, the token still acts, the client's key still enrols.
 #
+# The audit trail's partitions, a week each, are made by sweeps while the
+# database runs, so they are not members of the extension: pg_dump dumps
+# them, definition and rows, and a restore makes them and attaches them to
+# the extension's events table.  After a sweep_in_steps made them and
+# events were written into them (and into events_default), a restore has
+# every event in the same partition, the same partitions with their bounds,
+# row-level security and privileges, and the sweeps work on it.
+#
 # Copyright (c) 2026, auth_keys developers
 
 use strict;
@@ -134,6 +142,125 @@ is($node->safe_psql('restored', qq{
 is($node->safe_psql('restored',
 	"SELECT tags FROM auth_keys.register_node('$minted', 'nodekey:" . ('d1' x 32) . "', 'ci-1')"),
 	'{tag:db}', 'the restored key of the client enrols a node with its tags');
+
+######################################################################
+# The weeks' partitions of events
+######################################################################
+
+$node->safe_psql('postgres', 'CREATE DATABASE parts');
+$node->safe_psql('parts', q{
+    CREATE EXTENSION auth_keys;
+    SELECT auth_keys.create_tailnet('parts.example');
+    SELECT auth_keys.set_member('parts.example', 'alice@parts.example', 'admin');
+});
+my $parts_key = $node->safe_psql('parts', q{
+    BEGIN;
+    SELECT auth_keys.act_as('parts.example', 'alice@parts.example') \gset
+    SELECT key FROM auth_keys.create_key(reusable => true, ephemeral => true);
+    COMMIT;
+});
+$node->safe_psql('parts', qq{
+    SELECT FROM auth_keys.register_node('$parts_key', 'nodekey:} . ('e1' x 32) . qq{', 'eph-1');
+    CALL auth_keys.sweep_in_steps();
+    SELECT FROM auth_keys.register_node('$parts_key', 'nodekey:} . ('e2' x 32) . q{', 'eph-2');
+    -- events of other times: the week after next (its partition), two
+    -- months ago and in 2019 (the default partition), as a DBA might load
+    -- them
+    INSERT INTO auth_keys.events (at, tailnet_id, actor, action)
+    SELECT t, (SELECT min(tailnet_id) FROM auth_keys.tailnets), 'history', 'key.created'
+      FROM unnest(ARRAY[date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                          + interval '15 days',
+                        now() - interval '60 days', '2019-05-01 12:00:00+00']) AS t;
+});
+
+# every event with its partition; the partitions with their bounds, row
+# security, privileges and indexes
+my $events_by_partition = q{
+    SELECT string_agg(format('%s %s %s %s %s %s', e.event_id, e.at, e.actor, e.action,
+                             e.tableoid::regclass, coalesce(e.node_id::text, '-')),
+                      E'\n' ORDER BY e.event_id)
+      FROM auth_keys.events e;
+};
+my $partitions = q{
+    SELECT string_agg(format('%s %s rls=%s acl=%s owner=%s indexes=%s', c.relname,
+                             pg_get_expr(c.relpartbound, c.oid), c.relrowsecurity,
+                             coalesce(c.relacl::text, '-'), pg_get_userbyid(c.relowner),
+                             (SELECT string_agg(pg_get_indexdef(x.indexrelid), '; ' ORDER BY 1)
+                                FROM pg_index x WHERE x.indrelid = c.oid)),
+                      E'\n' ORDER BY c.relname)
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'auth_keys.events'::regclass;
+};
+my $parts_events = $node->safe_psql('parts', $events_by_partition);
+my $parts_partitions = $node->safe_psql('parts', $partitions);
+# (the next week is made only when it begins more than an hour from now)
+like(scalar(() = $parts_partitions =~ /^events_\d{8} /mg), qr/^[12]$/,
+	"partitions: sweep_in_steps made the next weeks'");
+like($parts_events, qr/ history key\.created auth_keys\.events_\d{8} /,
+	'partitions: an event of the week after next is in its partition');
+like($parts_events, qr/ key\.used auth_keys\.events_default /,
+	"partitions: this week's registrations wrote theirs into the default partition");
+like($parts_events, qr/ history key\.created auth_keys\.events_default -$/m,
+	'partitions: and so did the events of no week made');
+is( $node->safe_psql(
+		'parts', q{
+		SELECT count(*) FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+		 WHERE d.deptype = 'e' AND c.relname ~ '^events_[0-9]{8}$'}),
+	'0', 'partitions: none is a member of the extension');
+
+# (Each partition has its own index: with an index on events itself, a
+# partitioned index, the restore's ATTACH PARTITION would make the
+# partition's index, and pg_dump's CREATE INDEX of it would then fail.)
+for my $format ('plain', 'custom')
+{
+	my $file = $node->basedir . "/parts.$format";
+	my $target = "parts_$format";
+	$node->command_ok(
+		[
+			'pg_dump', '--no-owner', ($format eq 'custom' ? '-Fc' : '-Fp'),
+			'-f', $file, '-d', $node->connstr('parts')
+		],
+		"partitions: pg_dump, $format format");
+	$node->safe_psql('postgres', "CREATE DATABASE $target");
+	if ($format eq 'custom')
+	{
+		$node->command_ok(
+			[
+				'pg_restore', '--no-owner', '--exit-on-error',
+				'-d', $node->connstr($target), $file
+			],
+			'partitions: pg_restore');
+	}
+	else
+	{
+		$node->command_ok(
+			[
+				'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+				'-f', $file, '-d', $node->connstr($target)
+			],
+			'partitions: psql restores the plain dump');
+	}
+	is($node->safe_psql($target, $events_by_partition), $parts_events,
+		"partitions ($format): every event is back, in the same partition");
+	is($node->safe_psql($target, $partitions), $parts_partitions,
+		"partitions ($format): the same partitions, bounds, row security, privileges and indexes");
+
+	# the sweeps work on the restored database: a sweep in steps makes no
+	# partition twice, and what registers next goes where this week's
+	# events go
+	my ($rc, $stdout, $stderr) =
+	  $node->psql($target, 'CALL auth_keys.sweep_in_steps(); SELECT * FROM auth_keys.sweep();');
+	is($rc . $stderr, '0', "partitions ($format): sweep_in_steps and sweep work after the restore");
+	is($node->safe_psql($target, $partitions), $parts_partitions,
+		"partitions ($format): and leave the partitions as they were");
+	is( $node->safe_psql(
+			$target, qq{
+			SELECT node_id AS eph_3 FROM auth_keys.register_node('$parts_key',
+			       'nodekey:} . ('e3' x 32) . q{', 'eph-3') \gset
+			SELECT tableoid::regclass FROM auth_keys.events WHERE node_id = :eph_3}),
+		'auth_keys.events_default',
+		"partitions ($format): a registration's event goes where this week's go");
+}
 
 $node->stop;
 done_testing();

@@ -2,9 +2,11 @@
 #
 # The sweep as a pg_cron job, run by pg_cron itself.  On a cluster with
 # pg_cron preloaded, schedule_sweep makes one named job (scheduling again
-# keeps it); at the next minute pg_cron runs it, which purges an old revoked
-# key, removes an idle ephemeral node, leaves what is still current, and
-# trims the job's own run history.  From a database that is not pg_cron's,
+# keeps it), whose command CALLs auth_keys.sweep_in_steps(); at the next
+# minute pg_cron runs it, which purges an old revoked key, removes an idle
+# ephemeral node, leaves what is still current, makes the weeks' partitions
+# of events, and trims the job's own run history; each run's sweep is in
+# sweep_log, which sweep_job_runs shows with the run.  From a database that is not pg_cron's,
 # schedule_sweep says how to use cron.schedule_in_database, and following
 # that advice works too.  unschedule_sweep removes the job.  On a cluster
 # without pg_cron, and before CREATE EXTENSION pg_cron, the errors say what
@@ -88,6 +90,16 @@ $node->safe_psql('postgres', qq{
 setup_tailnet($node, 'other', 'cron.example', $admin);
 $node->safe_psql('other', $old_key);
 
+# The server has run for a day, as auth_keys.server_run tells the sweeps:
+# on a server that started moments ago, no sweep removes an ephemeral
+# node until a whole inactivity timeout has passed (test/t/013 shows why).
+for my $db ('postgres', 'other')
+{
+	$node->safe_psql($db, q{
+		INSERT INTO auth_keys.server_run
+		VALUES (now() - interval '1 day', pg_postmaster_start_time())});
+}
+
 # In "other", rows that one row used to stop the sweep for: an idle node
 # last seen at -infinity (a DBA's edit), and one a DBA's table still
 # references, which the sweep skips with a WARNING and goes on.
@@ -123,6 +135,18 @@ like($err, qr/NOTICE:  the sweep job runs in a pg_cron background worker\nDETAIL
 	'with background workers, the NOTICE says the job runs in one');
 $error = sql_error($node, 'postgres', q{SELECT auth_keys.schedule_sweep('every now and then')});
 is($error->{state}, '22023', 'pg_cron refuses a bad schedule');
+
+# The job's command calls the procedure that commits after each batch,
+# from a DO block: pg_cron runs a command of several statements as one
+# transaction, and a procedure commits only when called from the top
+# level, as CALL in a DO block that is itself not in a transaction is.
+my $command = $node->safe_psql('postgres',
+	q{SELECT command FROM cron.job WHERE jobname = 'auth_keys.sweep'});
+like($command, qr/^DO \$sweep\$ BEGIN .* THEN CALL auth_keys\.sweep_in_steps\(\); END IF; /,
+	'the job CALLs auth_keys.sweep_in_steps()');
+unlike($command, qr/auth_keys\.sweep\(/, 'and does not run auth_keys.sweep()');
+like($advice, qr/CALL auth_keys\.sweep_in_steps\(\)/,
+	'the advice for another database CALLs it too');
 
 # Follow the advice in the cron database for the other database.
 $node->safe_psql('postgres', $advice);
@@ -167,6 +191,40 @@ is( $node->safe_psql(
 		'postgres', qq{SELECT string_agg(DISTINCT status, ',') FROM cron.job_run_details
 		               WHERE jobid = $job AND start_time > now() - interval '1 hour'}),
 	'succeeded', 'the job ran and succeeded');
+
+# Each run of the job is one sweep_in_steps: a row of sweep_log written by
+# the run's process before the run's end (and maybe just before its start,
+# which pg_cron records only once the worker has started, when a short
+# sweep may be over), which sweep_job_runs shows with the run; the first
+# purged the key and removed the node.  (A minute may have passed by now,
+# and pg_cron run the job again: a run still going is left out.)
+is( $node->safe_psql(
+		'postgres', qq{
+		SELECT count(*) > 0 AND count(*) = count(l.sweep_id)
+		  FROM cron.job_run_details d
+		  LEFT JOIN auth_keys.sweep_log l
+		         ON l.backend_pid = d.job_pid
+		        AND l.finished_at BETWEEN d.start_time - interval '1 minute' AND d.end_time
+		 WHERE d.jobid = $job AND d.start_time > now() - interval '1 hour'
+		   AND d.end_time IS NOT NULL}),
+	't', 'each run wrote its row of sweep_log');
+is( $node->safe_psql(
+		'postgres', q{
+		SELECT string_agg(outcome || ' ' || keys_purged || ' ' || nodes_removed || ' '
+		                  || node_key_expiries, ',')
+		  FROM (SELECT * FROM auth_keys.sweep_job_runs()
+		         WHERE started_at > now() - interval '1 hour' ORDER BY run_id LIMIT 1) r}),
+	'succeeded 1 1 0', 'sweep_job_runs shows the run with what its sweep did');
+like( $node->safe_psql(
+		'postgres', q{
+		SELECT message FROM auth_keys.sweep_job_runs()
+		 WHERE started_at > now() - interval '1 hour' ORDER BY run_id LIMIT 1}),
+	qr/^keys purged: 1, ephemeral nodes removed: 1, node key expiries recorded: 0, expired access tokens deleted: 0, weeks of audit events removed: 0$/,
+	'and its message');
+is( $node->safe_psql(
+		'postgres', q{
+		SELECT count(*) > 1 FROM pg_inherits WHERE inhparent = 'auth_keys.events'::regclass}),
+	't', "the job's sweep in steps made the weeks' partitions of events");
 is( $node->safe_psql(
 		'postgres', q{SELECT string_agg(jobname || ' ' || database, ',' ORDER BY jobname)
 		                FROM cron.job}),

@@ -164,6 +164,9 @@ is($node->safe_psql('upgraded',
 	'1.1', 'updated to 1.1');
 is($node->safe_psql('upgraded', 'SELECT count(*) FROM auth_keys.events'),
 	$events_before, 'the update keeps every event');
+is($node->safe_psql('upgraded', q{
+		SELECT count(*) FROM auth_keys.events WHERE tableoid = 'auth_keys.events_default'::regclass}),
+	$events_before, 'in events_default, the partition that takes what no week does');
 
 #
 # 3. The data works as before.
@@ -281,6 +284,53 @@ pass("the job's command runs after the update, as the job's owner");
 is($node->safe_psql('upgraded',
 		q{SET ROLE upgrade_operator; SELECT auth_keys.schedule_sweep('* * * * *')}),
 	$job, 'scheduling again keeps the job');
+like($node->safe_psql('upgraded',
+		q{SELECT command FROM cron.job WHERE jobname = 'auth_keys.sweep'}),
+	qr/CALL auth_keys\.sweep_in_steps\(\)/, 'and its command now calls sweep_in_steps');
+
+# At scale (1.1).  The job is switched off first (it would sweep at any
+# moment now): the sweep below is the only one.
+$node->safe_psql('upgraded', "SELECT cron.alter_job($job, active => false)");
+$node->poll_query_until('upgraded', q{
+	SELECT count(*) = 0 FROM pg_stat_activity
+	 WHERE query LIKE '%sweep_in_steps%' AND pid <> pg_backend_pid()})
+  or die 'a run of the job did not end';
+# the uses of the key without a limit: on its row, and counted aside
+my $uses_of_reusable = qq{SELECT k.uses || ' ' || COALESCE(sum(c.uses), 0)
+	FROM auth_keys.keys k LEFT JOIN auth_keys.key_use_counts c USING (key_id)
+	WHERE k.key_id = '$key{reusable}[0]' GROUP BY k.key_id, k.uses};
+my ($on_row, $aside) = split / /, $node->safe_psql('upgraded', $uses_of_reusable);
+enrol('upgraded', $key{reusable}[1]);
+is($node->safe_psql('upgraded', $uses_of_reusable), "$on_row " . ($aside + 1),
+	'a registration under 1.1 counts the use of a key without a limit aside');
+$aside++;
+# the first sweep in steps makes the partitions of the weeks ahead (the
+# next only when it begins more than an hour from now); the events of 1.0,
+# and this week's, stay in events_default
+$node->safe_psql('upgraded', qq{SET ROLE "$owner"; CALL auth_keys.sweep_in_steps()});
+like($node->safe_psql('upgraded', q{
+		SELECT count(*) FROM pg_inherits
+		 WHERE inhparent = 'auth_keys.events'::regclass
+		   AND inhrelid::regclass::text ~ '^auth_keys\.events_[0-9]{8}$'}),
+	qr/^[12]$/, 'the first sweep in steps makes the weeks ahead');
+is($node->safe_psql('upgraded',
+		"SELECT count(*) FROM auth_keys.events WHERE tableoid <> 'auth_keys.events_default'::regclass"),
+	'0', 'the events of 1.0 stay in events_default');
+is($node->safe_psql('upgraded', $uses_of_reusable), ($on_row + $aside) . ' 0',
+	'the sweep adds the counted uses to the key row');
+my $counted_node = enrol('upgraded', $key{reusable}[1]);
+is($node->safe_psql('upgraded',
+		"SELECT tableoid::regclass FROM auth_keys.events"
+		  . " WHERE node_id = $counted_node AND action = 'key.used'"),
+	'auth_keys.events_default', "so does a new registration's event of this week");
+is($node->safe_psql('upgraded', q{
+		INSERT INTO auth_keys.events (at, tailnet_id, actor, action)
+		VALUES (date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '15 days',
+		        NULL, 'role:dba', 'tailnet.configured')
+		RETURNING tableoid::regclass::text ~ '^auth_keys\.events_[0-9]{8}$'}),
+	't', 'an event of the week after next goes into its partition');
+is($node->safe_psql('upgraded', $uses_of_reusable), ($on_row + $aside) . ' 1',
+	'and its use is counted aside');
 
 #
 # 4. The same objects as a fresh CREATE EXTENSION.

@@ -140,6 +140,9 @@ $node->safe_psql('postgres', qq{
 	SELECT auth_keys.register_node('$ephemeral->[1]', '@{[node_key(6, 1)]}', 'idle');
 	RESET ROLE;
 	UPDATE auth_keys.nodes SET last_seen_at = now() - interval '45 minutes';
+	-- the server has run for an hour without a restart or a crash: idle
+	-- ephemeral nodes may go
+	INSERT INTO auth_keys.server_run VALUES (now() - interval '1 hour', pg_postmaster_start_time());
 });
 
 # The job's history: a run of another job that started 8 days ago, a
@@ -172,7 +175,7 @@ is( $node->safe_psql(
 		'postgres', q{SELECT message || ' | ' || keys_purged || ' ' || nodes_removed
 		                FROM auth_keys.sweep_job_runs() WHERE outcome = 'succeeded'
 		               ORDER BY run_id LIMIT 1}),
-	'keys purged: 1, ephemeral nodes removed: 1, node key expiries recorded: 0 | 1 1',
+	'keys purged: 1, ephemeral nodes removed: 1, node key expiries recorded: 0, expired access tokens deleted: 0, weeks of audit events removed: 0 | 1 1',
 	"the run's message says what the sweep did");
 ok( $node->poll_query_until(
 		'postgres', q{SELECT count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid)

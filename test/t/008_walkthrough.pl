@@ -52,7 +52,7 @@ like($err, qr/NOTICE:  no tailnet member is acting in this transaction/,
 like($out, qr/^ needs_approval \| f\s+\| alice\@example\.com \| not_locked$/m,
 	'node_status: the laptop waits for approval');
 like($out, qr/^ active$/m, 'and is active once approved');
-like($out, qr/^ succeeded \| keys purged: 0, ephemeral nodes removed: 1, node key expiries recorded: 0$/m,
+like($out, qr/^ succeeded \| keys purged: 0, ephemeral nodes removed: 1, node key expiries recorded: 0, expired access tokens deleted: 0, weeks of audit events removed: 0$/m,
 	'the scheduled sweep ran and says what it did');
 unlike($out, qr/ci-runner \| active/, 'the idle CI runner is gone from the node list');
 like($out, qr/node\.deleted/, 'its removal is in the audit trail');

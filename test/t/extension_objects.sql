@@ -61,7 +61,9 @@ WITH ext AS (
            'relation',
            concat_ws(' ', 'kind', c.relkind, 'rls', c.relrowsecurity,
                                 'force', c.relforcerowsecurity, 'options', c.reloptions::text,
-                                'persistence', c.relpersistence)
+                                'persistence', c.relpersistence,
+                                'partitioned by', pg_get_partkeydef(c.oid),
+                                'partition', pg_get_expr(c.relpartbound, c.oid))
       FROM rels c
     UNION ALL
     SELECT pg_describe_object('pg_class'::regclass, c.oid, 0),
