@@ -14,10 +14,14 @@
  * among the node keys given, and one row per node key given, in the order
  * given, with the node's status or "unknown".  It is one UPDATE by node
  * key, with no lock taken before it: the per-node cost is then little more
- * than the bare UPDATE's.  Its scan of the node key index locks the rows
- * in node key order whatever the order of the array (btree sorts the keys
- * of "= ANY" before it scans), so two calls with overlapping node keys
- * queue behind each other rather than deadlock.  The number of node
+ * than the bare UPDATE's.  Two calls with overlapping node keys must lock
+ * their rows in one order, or they deadlock: the UPDATE is planned as a
+ * scan of the node key index, which visits the rows in node key order
+ * whatever the order of the array (btree sorts the keys of "= ANY" before
+ * it scans).  A bitmap or sequential scan would lock them in the order of
+ * the rows' pages, and two sessions with different plans (a custom plan in
+ * one, the generic plan in the other) did deadlock; so those scans are
+ * turned off while the statement is planned.  The number of node
  * keys per call is bounded (NODES_SEEN_MAX), and the loops over them check
  * for interrupts.
  *
@@ -39,6 +43,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 #include "node.h"
@@ -149,6 +154,7 @@ auth_keys_nodes_seen(PG_FUNCTION_ARGS)
 	bool	   *elem_nulls;
 	int			count;
 	uint64		found;
+	int			guc_nest;
 	SeenNode   *seen;
 	text	   *unknown = cstring_to_text("unknown");
 	Datum		array_datum = PointerGetDatum(node_keys);
@@ -179,7 +185,13 @@ auth_keys_nodes_seen(PG_FUNCTION_ARGS)
 	if (!OidIsValid(array_type))
 		array_type = get_array_type(element_type);
 	QuerySetArgType(&touch, 0, array_type);
+	guc_nest = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	found = QueryRun(&touch, &array_datum, NULL, false);
+	AtEOXact_GUC(true, guc_nest);
 
 	/* what was found, sorted by node key for the lookups below */
 	seen = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
