@@ -153,7 +153,9 @@ EventDetailTimestamp(EventDetail *detail, const char *field, TimestampTz value)
 		return;
 	}
 	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)
-		elog(ERROR, "timestamp out of range");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
 	tm.tm_isdst = 0;			/* UTC has no daylight saving; print "+00:00" */
 	EncodeDateTime(&tm, fsec, true, 0, NULL, USE_XSD_DATES, buf);
 	EventDetailText(detail, field, buf);

@@ -377,9 +377,13 @@ KeyProve(text *key, KeyRecord *record)
 
 	row = lookup_row(&lookup, key_relations.tailnets, key_relations.tailnets_pkey,
 					 F_INT8EQ, Int64GetDatum(record->tailnet_id));
+	/* only a row written past the foreign key (replica mode) gets here */
 	if (row == NULL)
-		elog(ERROR, "tailnet " INT64_FORMAT " of authentication key %s does not exist",
-			 record->tailnet_id, record->key_id);
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("tailnet " INT64_FORMAT " of authentication key %s does not exist",
+						record->tailnet_id, record->key_id),
+				 errhint("A key was written with session_replication_role = replica for a tailnet that is not there; delete the key.")));
 	record->tailnet = TextDatumGetCString(column_not_null(&lookup, ta[TC_NAME]));
 	record->device_approval = DatumGetBool(column_not_null(&lookup, ta[TC_DEVICE_APPROVAL]));
 	record->node_key_expiry_usecs =

@@ -67,6 +67,9 @@ SchemaType(const char *name)
 									   ObjectIdGetDatum(SchemaOid()));
 
 	if (!OidIsValid(type))
-		elog(ERROR, "type %s.%s does not exist", AUTH_KEYS_SCHEMA, name);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type %s.%s does not exist", AUTH_KEYS_SCHEMA, name),
+				 errhint("Drop and create the extension again to restore its types.")));
 	return type;
 }

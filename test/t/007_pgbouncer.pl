@@ -42,11 +42,13 @@ $node->safe_psql('postgres', q{
 	SELECT auth_keys.set_member('acme', 'bob', 'member');
 	CREATE ROLE pool_console LOGIN;
 	CREATE ROLE pool_enrol LOGIN;
+	CREATE ROLE pool_operator LOGIN;
 	CREATE ROLE pool_alice;
 	GRANT pool_alice TO pool_console;
 	SELECT auth_keys.grant_tier('delegate', 'pool_console');
 	SELECT auth_keys.grant_tier('actor', 'pool_alice');
 	SELECT auth_keys.grant_tier('node', 'pool_enrol');
+	SELECT auth_keys.grant_tier('operator', 'pool_operator');
 	SELECT auth_keys.set_member('acme', 'alice', 'admin', db_role => 'pool_alice');
 });
 
@@ -58,7 +60,7 @@ my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $server_host = $node->host;
 my $server_port = $node->port;
 PostgreSQL::Test::Utils::append_to_file("$dir/userlist.txt",
-	qq{"pool_console" ""\n"pool_enrol" ""\n});
+	qq{"pool_console" ""\n"pool_enrol" ""\n"pool_operator" ""\n});
 PostgreSQL::Test::Utils::append_to_file("$dir/pgbouncer.ini", <<"INI");
 [databases]
 app = host=$server_host port=$server_port dbname=postgres
@@ -186,6 +188,13 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM auth_keys.nodes WHERE hos
 is($out, 'active not_locked', 'node_status answers through the pooler');
 ($out, $err) = client('pool_enrol', qq{SELECT string_agg(status, ',') FROM auth_keys.nodes_seen(ARRAY['$nk', '@{[node_key(7, 2)]}']::auth_keys.nodekey[])});
 is($out, 'active,unknown', 'and nodes_seen');
+# The sweep that commits after each batch, called as an operator through
+# the pooler: a CALL at the top level of a client's statement may commit,
+# and the pooler keeps the server connection until it returns.
+($out, $err) = client('pool_operator', 'CALL auth_keys.sweep_in_steps()');
+is($err, '', 'an operator runs sweep_in_steps through the pooler');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM auth_keys.sweep_log WHERE swept_by = 'role:pool_operator'}),
+	'1', 'and it recorded its sweep');
 ($out, $err) = client('pool_console', q{
 	BEGIN;
 	SET LOCAL ROLE pool_alice;
